@@ -1,0 +1,1 @@
+"""Switchboard's desktop console: the Qt window, settings, background work and command line."""

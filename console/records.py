@@ -1,0 +1,56 @@
+"""Plain domain records the gateway returns, so widgets never see SDK objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Room:
+    """An in-progress (or ended) Video room."""
+
+    sid: str
+    unique_name: str
+    status: str
+    type: str
+    created: datetime | None
+    max_participants: int
+    participant_count: int = 0
+
+
+@dataclass(frozen=True)
+class Participant:
+    """Someone in a room; kind is 'phone', 'sip' or 'video'."""
+
+    sid: str
+    room_sid: str
+    identity: str
+    status: str
+    kind: str
+    connected_at: datetime | None
+    call_sid: str = ""
+
+
+@dataclass(frozen=True)
+class Call:
+    """A voice call the console placed or saw."""
+
+    sid: str
+    to: str
+    from_: str
+    status: str
+    direction: str
+    duration: int = 0
+    error_code: str = ""
+    error_message: str = ""
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    """A number the account owns, usable as caller ID."""
+
+    sid: str
+    number: str
+    friendly_name: str
+    voice_url: str = ""

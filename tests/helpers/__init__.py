@@ -1,0 +1,1 @@
+"""Shared helpers and fakes for the test suite."""

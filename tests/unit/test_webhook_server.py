@@ -1,0 +1,88 @@
+"""WebhookServer: a real HTTP round trip, clean stop, loopback binding and a taken port."""
+
+import socket
+import threading
+
+import pytest
+import requests
+
+from tests.helpers.signing import twilio_signature
+from tests.helpers.twiml_parse import parse_twiml, room_of
+from webhook import PortInUse, WebhookServer, create_app
+
+TOKEN = "fedcba9876543210fedcba9876543210"
+
+
+@pytest.fixture
+def server():
+    app = create_app({"AUTH_TOKEN": TOKEN})
+    server = WebhookServer(app)
+    server.start()
+    app.config["PUBLIC_URL"] = server.local_url
+    yield server
+    server.stop()
+
+
+def test_signed_round_trip_over_http(server):
+    route = "/voice/outbound?room=DailyStandup&identity=alice"
+    form = {"CallSid": "CA" + "3" * 32, "From": "+15005550006"}
+    signature = twilio_signature(TOKEN, server.local_url + route, form)
+    response = requests.post(
+        server.local_url + route, data=form, headers={"X-Twilio-Signature": signature}, timeout=5
+    )
+    assert response.status_code == 200
+    room = room_of(parse_twiml(response.content))
+    assert (room.text, room.attrib["participantIdentity"]) == ("DailyStandup", "alice")
+    unsigned = requests.post(server.local_url + route, data=form, timeout=5)
+    assert unsigned.status_code == 403
+
+
+def test_binds_loopback_by_default(server):
+    assert server.host == "127.0.0.1"
+    assert server.local_url.startswith("http://127.0.0.1:")
+
+
+def test_serves_on_its_own_threads(server):
+    seen = []
+    app = server.app
+
+    @app.get("/thread-probe")
+    def probe():
+        seen.append(threading.current_thread())
+        return "ok"
+
+    assert requests.get(server.local_url + "/thread-probe", timeout=5).text == "ok"
+    assert seen and seen[0] is not threading.current_thread()
+
+
+def test_stop_frees_the_port_for_a_new_server():
+    app = create_app({"AUTH_TOKEN": TOKEN})
+    first = WebhookServer(app)
+    port = first.start()
+    requests.get(f"http://127.0.0.1:{port}/health", timeout=5)
+    first.stop()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/health", timeout=2)
+    second = WebhookServer(app, port=port)
+    assert second.start() == port
+    second.stop()
+
+
+def test_taken_port_raises_a_clear_error():
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    try:
+        with pytest.raises(PortInUse, match=f"Port {port} .* already in use"):
+            WebhookServer(create_app({}), port=port).start()
+    finally:
+        holder.close()
+
+
+def test_stop_is_idempotent_and_start_returns_same_port():
+    server = WebhookServer(create_app({}))
+    port = server.start()
+    assert server.start() == port
+    server.stop()
+    server.stop()

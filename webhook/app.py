@@ -1,0 +1,51 @@
+"""The webhook's Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Flask, Response, request
+
+from webhook import health, video, voice
+from webhook.callbacks import DISPATCHER_KEY, dispatcher
+from webhook.events import Event, EventDispatcher, RequestLogged
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "PUBLIC_URL": "",  # base URL Twilio uses, e.g. https://abc.ngrok.app; signatures cover it
+    "AUTH_TOKEN": "",  # Twilio auth token that keys X-Twilio-Signature
+    "SKIP_SIGNATURE": False,  # accept unsigned requests (experiments only)
+    "DEFAULT_ROOM": "",  # room for incoming calls
+}
+
+
+def create_app(
+    config: Mapping[str, Any] | None = None, on_event: Callable[[Event], object] | None = None
+) -> Flask:
+    """Build the webhook app; on_event gets callback and request events off the request thread."""
+    app = Flask(__name__)
+    app.config.update(DEFAULTS)
+    app.config.update(config or {})
+    if app.config["SKIP_SIGNATURE"]:
+        log.warning("SIGNATURE CHECKS ARE OFF: anyone who can reach this webhook can drive it")
+    app.extensions[DISPATCHER_KEY] = EventDispatcher(on_event)
+    for blueprint in (voice.bp, video.bp, health.bp):
+        app.register_blueprint(blueprint)
+    app.after_request(_log_request)
+    return app
+
+
+def _log_request(response: Response) -> Response:
+    if request.path == "/health":
+        return response
+    detail = request.environ.get("switchboard.rejection", "")
+    if not detail and response.mimetype == "text/xml":
+        detail = response.get_data(as_text=True)
+    event = RequestLogged(
+        request.method, request.full_path.rstrip("?"), response.status_code, detail
+    )
+    dispatcher().submit(event)
+    return response
