@@ -5,15 +5,23 @@ from __future__ import annotations
 import argparse
 import sys
 
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+
+
+def build_window() -> QMainWindow:
+    """The console's main window (a placeholder until the full console lands)."""
+    window = QMainWindow()
+    window.setWindowTitle("Switchboard")
+    label = QLabel("Switchboard")
+    label.setAccessibleName("Switchboard")
+    window.setCentralWidget(label)
+    window.resize(1024, 640)
+    return window
+
 
 def run_gui(args: argparse.Namespace) -> int:
     """Open the console window and run the Qt event loop until it closes."""
-    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
-
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = QMainWindow()
-    window.setWindowTitle("Switchboard")
-    window.setCentralWidget(QLabel("Switchboard"))
-    window.resize(1024, 640)
+    window = build_window()
     window.show()
     return app.exec()
