@@ -72,7 +72,10 @@ class WebhookServer:
             for channel in list(socket_map.values()):
                 channel.close()
 
-        server.trigger.pull_trigger(close_all)
+        try:
+            server.trigger.pull_trigger(close_all)
+        except OSError:  # the loop already closed its trigger: nothing left to wake
+            log.debug("webhook server loop had already stopped")
         if self._thread is not None:
             self._thread.join(timeout)
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=timeout / 2)

@@ -1,0 +1,83 @@
+"""The sandbox's Flask application factory: Twilio's paths at the root, controls under /sandbox/."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from sandbox import control_api, video_api, voice_api
+from sandbox.auth import require_credentials
+from sandbox.core import Sandbox
+from sandbox.errors import TwilioApiError, not_found
+
+log = logging.getLogger(__name__)
+
+SANDBOX_KEY = "switchboard.sandbox"
+PUBLIC_PATHS = ("/sandbox/Health",)
+
+
+def current_sandbox() -> Sandbox:
+    """The Sandbox the current app serves."""
+    return current_app.extensions[SANDBOX_KEY]
+
+
+def base_url() -> str:
+    """This server's own base URL, used for absolute `url` fields (Video) and paging links."""
+    return request.host_url.rstrip("/")
+
+
+def create_sandbox_app(sandbox: Sandbox) -> Flask:
+    """Build the Flask app that serves one Sandbox over HTTP."""
+    app = Flask(__name__)
+    app.json.sort_keys = False
+    app.extensions[SANDBOX_KEY] = sandbox
+    for blueprint in (video_api.bp, voice_api.bp, control_api.bp):
+        app.register_blueprint(blueprint)
+    app.before_request(_check_request)
+    app.register_error_handler(TwilioApiError, _twilio_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _crash)
+    return app
+
+
+def _check_request() -> None:
+    if request.path in PUBLIC_PATHS:
+        return
+    sandbox = current_sandbox()
+    require_credentials(sandbox)
+    if request.path.startswith("/sandbox/"):
+        return
+    delay, error = sandbox.faults.decide(request.path)
+    if delay:
+        time.sleep(delay)
+    if error is not None:
+        raise error
+
+
+def error_response(error: TwilioApiError) -> Response:
+    """Twilio's JSON error body with its status."""
+    response = jsonify(error.body())
+    response.status_code = error.status
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+    return response
+
+
+def _twilio_error(error: TwilioApiError) -> Response:
+    return error_response(error)
+
+
+def _http_error(error: HTTPException) -> Response:
+    if error.code == 404:
+        return error_response(not_found(request.path))
+    if error.code == 405:
+        return error_response(TwilioApiError(405, 20004, "Method not allowed"))
+    return error_response(TwilioApiError(error.code or 400, 20001, error.description or ""))
+
+
+def _crash(error: Exception) -> Response:
+    log.exception("sandbox request %s %s failed", request.method, request.path)
+    return error_response(TwilioApiError(500, 20500, "Internal Server Error"))

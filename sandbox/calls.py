@@ -1,0 +1,247 @@
+"""Plays one call's life on its own thread: ring, answer, fetch TwiML, run it, hang up."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import TYPE_CHECKING
+
+from sandbox import callees
+from sandbox.callbacks import WebhookFailed
+from sandbox.errors import TwilioApiError
+from sandbox.models import Call
+from sandbox.serialize import rfc2822
+from sandbox.twiml_player import CallInterrupted, TwimlFailure, TwimlPlayer
+
+if TYPE_CHECKING:
+    from sandbox.core import Sandbox
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "2010-04-01"
+INITIATE_SECONDS = 0.05
+DIGIT_POLL_SECONDS = 0.02
+
+
+class CallRunner:
+    """The life of one call, and the CallSession its TwiML player drives."""
+
+    def __init__(self, sandbox: Sandbox, call: Call) -> None:
+        self.sandbox = sandbox
+        self.state = sandbox.state
+        self.call = call
+        self.clock = sandbox.clock
+        self._first_fetch = True
+
+    # -- the life of the call ------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Thread target: plays the call to its end, whatever happens."""
+        try:
+            self._life()
+        except Exception:
+            log.exception("call %s crashed", self.call.sid)
+            self._finish("failed")
+
+    def _life(self) -> None:
+        call = self.call
+        try:
+            if call.direction == "inbound":
+                self._set_status("ringing", None)
+            else:
+                self._set_status("queued", "initiated")
+                self.sleep(INITIATE_SECONDS)
+                behaviour = callees.outcome(call.to)
+                if behaviour == "failed":
+                    self._finish("failed")
+                    return
+                self._set_status("ringing", "ringing")
+                ring = self.sandbox.ring_delay
+                if behaviour == "busy":
+                    self.sleep(min(ring, call.timeout))
+                    self._finish("busy")
+                    return
+                if behaviour == "no-answer" or ring >= call.timeout:
+                    self.sleep(call.timeout)
+                    self._finish("no-answer")
+                    return
+                self.sleep(ring)
+        except CallInterrupted:
+            self._finish("canceled")
+            return
+        with self.state.lock:
+            call.start_time = self.clock.now()
+        self._set_status("in-progress", "answered")
+        self._answered()
+        self._finish("completed")
+
+    def _answered(self) -> None:
+        call = self.call
+        source: tuple[str, str, str] = (
+            ("twiml", call.twiml, "") if call.twiml else ("url", call.url, call.method)
+        )
+        while True:
+            player = TwimlPlayer(self)
+            try:
+                if source[0] == "twiml":
+                    player.play_document(source[1])
+                else:
+                    player.play_url(source[1], source[2])
+                return
+            except CallInterrupted:
+                with self.state.lock:
+                    pending, call.pending = call.pending, None
+                    call.wake.clear()
+                self._leave_room()
+                if pending is None or pending[0] != "redirect":
+                    return
+                _, url, method, twiml = pending
+                source = ("twiml", twiml, "") if twiml else ("url", url, method)
+            except TwimlFailure as error:
+                self.state.record_error(
+                    call.sid, 12100, str(error), source[1] if source[0] == "url" else ""
+                )
+                return
+            except WebhookFailed as error:
+                self.state.record_error(call.sid, 11200, str(error), source[1])
+                return
+
+    def _leave_room(self) -> None:
+        participant = self.state.participant_of_call(self.call.sid)
+        if participant is not None:
+            self.state.disconnect(participant, hang_up=False)
+
+    def _finish(self, status: str) -> None:
+        call = self.call
+        self._leave_room()
+        with self.state.lock:
+            if call.ended:
+                return
+            call.end_time = self.clock.now()
+            call.pending = None
+        self._set_status(status, "completed")
+
+    # -- status and callbacks ------------------------------------------------------------------
+
+    def _set_status(self, status: str, event: str | None) -> None:
+        call = self.call
+        with self.state.lock:
+            call.status = status
+            call.updated = self.clock.now()
+            if event is None or event not in call.status_callback_events:
+                return
+            if not call.status_callback:
+                return
+            fields = self.voice_fields()
+            if event == "initiated":
+                fields["CallStatus"] = "initiated"
+            fields.update(
+                CallbackSource="call-progress-events",
+                SequenceNumber=str(call.sequence),
+                Timestamp=rfc2822(self.clock.now()),
+            )
+            call.sequence += 1
+            if event == "completed":
+                seconds = self.duration_seconds(call)
+                fields["CallDuration"] = str(seconds)
+                fields["Duration"] = str(math.ceil(seconds / 60))
+                if call.error is not None:
+                    fields["ErrorCode"] = str(call.error.code)
+                    fields["ErrorMessage"] = call.error.message
+            url, method = call.status_callback, call.status_callback_method
+        self.sandbox.dispatcher.submit(call.sid, url, fields, method)
+
+    @staticmethod
+    def duration_seconds(call: Call) -> int:
+        """Whole seconds between answer and hang-up (0 if never answered)."""
+        if call.start_time is None or call.end_time is None:
+            return 0
+        return int((call.end_time - call.start_time).total_seconds())
+
+    def voice_fields(self) -> dict[str, str]:
+        """The fields Twilio sends a voice webhook (the caller holds the lock)."""
+        call = self.call
+        return {
+            "AccountSid": self.state.account_sid,
+            "ApiVersion": API_VERSION,
+            "CallSid": call.sid,
+            "CallStatus": call.status,
+            "Called": call.to,
+            "Caller": call.from_,
+            "Direction": call.direction,
+            "From": call.from_,
+            "To": call.to,
+        }
+
+    # -- CallSession ---------------------------------------------------------------------------
+
+    def fetch(self, url: str, method: str, extra: dict[str, str]) -> str:
+        """Ask the webhook for TwiML, signed, within the webhook timeout."""
+        with self.state.lock:
+            fields = self.voice_fields()
+            if self._first_fetch and self.call.direction == "inbound":
+                fields["CallStatus"] = "ringing"
+        self._first_fetch = False
+        fields.update(extra)
+        timeout = self.clock.real_seconds(self.sandbox.webhook_timeout)
+        answer = self.sandbox.sender.send(url, fields, method, timeout=timeout)
+        self._check_interrupted()
+        return answer.text
+
+    def _check_interrupted(self) -> None:
+        if self.call.pending is not None:
+            raise CallInterrupted()
+
+    def sleep(self, seconds: float) -> None:
+        """Let simulated time pass unless something interrupts the call."""
+        self._check_interrupted()
+        if not self.clock.sleep(seconds, self.call.wake):
+            self._check_interrupted()
+            raise CallInterrupted()  # woken without a request: only stop() does that
+
+    def connect_room(self, room: str, identity: str) -> bool:
+        """Join the room and stay there until the call is interrupted."""
+        try:
+            participant = self.state.join(room, identity, self.call)
+        except TwilioApiError as error:
+            self.state.record_error(self.call.sid, error.code, error.message)
+            return False
+        if participant is None:
+            self._check_interrupted()
+            return False
+        while True:
+            self.call.wake.wait()
+            with self.state.lock:
+                if self.call.pending is not None:
+                    raise CallInterrupted()
+                self.call.wake.clear()
+
+    def gather(self, num_digits: int, finish_on_key: str, timeout: float) -> str:
+        """Take the digits the simulated caller pressed, waiting up to timeout for them."""
+        deadline = self.clock.now().timestamp() + timeout
+        while True:
+            with self.state.lock:
+                pressed = self._take_digits(num_digits, finish_on_key)
+            if pressed:
+                return pressed
+            left = deadline - self.clock.now().timestamp()
+            if left <= 0:
+                return ""
+            self._check_interrupted()
+            if self.call.wake.wait(min(self.clock.real_seconds(left), DIGIT_POLL_SECONDS)):
+                self._check_interrupted()
+
+    def _take_digits(self, num_digits: int, finish_on_key: str) -> str:
+        pending = self.call.digits
+        if not pending:
+            return ""
+        if num_digits > 0:
+            taken = pending[:num_digits]
+        elif finish_on_key and finish_on_key in pending:
+            taken = pending[: pending.index(finish_on_key)]
+            self.call.digits = pending[len(taken) + 1 :]
+            return taken or ""
+        else:
+            taken = pending
+        self.call.digits = pending[len(taken) :]
+        return taken

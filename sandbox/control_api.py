@@ -1,0 +1,143 @@
+"""Sandbox-only controls under /sandbox/: incoming calls, ring delay, faults, recorded errors."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from sandbox.errors import TwilioApiError
+from sandbox.faults import FaultPlan
+from sandbox.serialize import iso8601
+
+bp = Blueprint("control", __name__, url_prefix="/sandbox")
+
+
+def _sandbox():
+    from sandbox.app import current_sandbox
+
+    return current_sandbox()
+
+
+def _float(name: str, default: float, low: float, high: float) -> float:
+    raw = request.form.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise TwilioApiError(400, 20001, f"{name} must be a number") from None
+    if not low <= value <= high:
+        raise TwilioApiError(400, 20001, f"{name} must be between {low:g} and {high:g}")
+    return value
+
+
+@bp.get("/Health")
+def health() -> Response:
+    """Unauthenticated liveness check."""
+    return jsonify(status="ok")
+
+
+@bp.post("/IncomingCalls")
+def incoming_call() -> Response:
+    """Simulate a caller dialling one of the account's numbers (From, To, optional Digits)."""
+    from sandbox.voice_api import render_call
+
+    form = request.form
+    if not form.get("From") or not form.get("To"):
+        raise TwilioApiError(400, 21201, "From and To are required")
+    call = _sandbox().incoming_call(form["From"], form["To"], form.get("Digits", ""))
+    response = jsonify(render_call(call))
+    response.status_code = 201
+    return response
+
+
+@bp.post("/Calls/<sid>/Digits")
+def press_digits(sid: str) -> Response:
+    """The simulated caller on call {sid} presses keys (Digits) for a <Gather>."""
+    sandbox = _sandbox()
+    digits = request.form.get("Digits", "")
+    if not digits or any(c not in "0123456789*#w" for c in digits):
+        raise TwilioApiError(400, 13223, "Digits must be 0-9, * or #")
+    call = sandbox.find_call(sid)
+    sandbox.send_digits(call, digits)
+    return jsonify(call_sid=call.sid, digits=digits)
+
+
+def _settings_json() -> dict:
+    sandbox = _sandbox()
+    return {
+        "account_sid": sandbox.account_sid,
+        "api_key_sid": sandbox.api_key_sid,
+        "ring_delay": sandbox.ring_delay,
+        "webhook_timeout": sandbox.webhook_timeout,
+        "clock_speed": sandbox.clock.speed,
+    }
+
+
+@bp.get("/Settings")
+def get_settings() -> Response:
+    """The behaviour settings: ring delay, webhook timeout, clock speed."""
+    return jsonify(_settings_json())
+
+
+@bp.post("/Settings")
+def set_settings() -> Response:
+    """Change RingDelay (s), WebhookTimeout (s) or ClockSpeed (simulated s per real s)."""
+    sandbox = _sandbox()
+    ring = _float("RingDelay", sandbox.ring_delay, 0, 600)
+    timeout = _float("WebhookTimeout", sandbox.webhook_timeout, 0.1, 600)
+    speed = _float("ClockSpeed", sandbox.clock.speed, 0.01, 10000)
+    sandbox.ring_delay, sandbox.webhook_timeout = ring, timeout
+    sandbox.clock.set_speed(speed)
+    return jsonify(_settings_json())
+
+
+@bp.get("/Faults")
+def get_faults() -> Response:
+    """The fault plan in force."""
+    return jsonify(_sandbox().faults.plan.as_json())
+
+
+@bp.post("/Faults")
+def set_faults() -> Response:
+    """Fail ErrorShare of REST requests with ErrorStatus, and delay DelayShare by DelaySeconds."""
+    form = request.form
+    try:
+        status = int(form.get("ErrorStatus", 500))
+        seed = int(form["Seed"]) if "Seed" in form else None
+    except ValueError:
+        raise TwilioApiError(400, 20001, "ErrorStatus and Seed must be integers") from None
+    plan = FaultPlan(
+        error_status=status,
+        error_share=_float("ErrorShare", 0.0, 0, 1),
+        delay_seconds=_float("DelaySeconds", 0.0, 0, 120),
+        delay_share=_float("DelayShare", 0.0, 0, 1),
+        path_prefix=form.get("PathPrefix", ""),
+    )
+    _sandbox().faults.set_plan(plan, seed)
+    return jsonify(plan.as_json())
+
+
+@bp.delete("/Faults")
+def clear_faults() -> tuple[str, int]:
+    """Stop injecting faults."""
+    _sandbox().faults.set_plan(FaultPlan())
+    return "", 204
+
+
+@bp.get("/Errors")
+def list_errors() -> Response:
+    """Errors hit while playing calls (12100, 11200, 53205 …), optionally for one CallSid."""
+    wanted = request.args.get("CallSid")
+    errors = [
+        {
+            "call_sid": e.call_sid,
+            "code": e.code,
+            "message": e.message,
+            "url": e.url,
+            "date": iso8601(e.date),
+            "more_info": f"https://www.twilio.com/docs/errors/{e.code}",
+        }
+        for e in _sandbox().errors
+        if wanted is None or e.call_sid == wanted
+    ]
+    return jsonify(errors=errors)
