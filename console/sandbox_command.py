@@ -52,7 +52,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"Sandbox listening on {server.url}", flush=True)
     print(f"Account SID: {sandbox.account_sid}", flush=True)
-    print(f"Auth Token: {sandbox.auth_token}", flush=True)
+    if auth_token:  # the operator's own token, possibly a real one: never echo it
+        print("Auth Token: (taken from TWILIO_AUTH_TOKEN, not shown)", flush=True)
+    else:
+        print(f"Auth Token: {sandbox.auth_token}", flush=True)
     print(f"API Key: {sandbox.api_key_sid}  secret: {sandbox.api_key_secret}", flush=True)
     print(
         "(These are the sandbox's own test credentials, not real Twilio secrets; they only "
