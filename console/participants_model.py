@@ -1,0 +1,24 @@
+"""The participants table of the selected room: identity, kind, status and connected-since."""
+
+from __future__ import annotations
+
+from console.record_table_model import Column, RecordTableModel
+from console.records import Participant
+
+
+def _since(participant: Participant) -> str:
+    connected = participant.connected_at
+    return connected.astimezone().strftime("%H:%M:%S") if connected else ""
+
+
+class ParticipantsModel(RecordTableModel[Participant]):
+    """Participants of one room, keyed by SID."""
+
+    def __init__(self, parent=None) -> None:
+        columns = [
+            Column[Participant]("Identity", lambda p: p.identity),
+            Column[Participant]("Kind", lambda p: p.kind),
+            Column[Participant]("Status", lambda p: p.status),
+            Column[Participant]("Since", _since),
+        ]
+        super().__init__(columns, key=lambda p: p.sid, parent=parent)
