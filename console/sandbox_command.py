@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve the sandbox until stopped."""
-    from console.serve_commands import wait_for_signal
+    from console.serve_commands import serve_until_signal
     from sandbox.core import Sandbox
     from sandbox.server import SandboxPortInUse, SandboxServer
 
@@ -63,11 +63,5 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     print(f"Point the twilio SDK here with: export SWITCHBOARD_TWILIO_URL={server.url}", flush=True)
-    print("Press Ctrl-C to stop.", flush=True)
-    try:
-        wait_for_signal()
-    finally:
-        server.stop()
-        sandbox.close()
-    print("Sandbox stopped.", flush=True)
+    serve_until_signal("Sandbox", server.stop, sandbox.close)
     return 0

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
 from webhook import PortInUse, WebhookServer, create_app
 
@@ -25,6 +26,17 @@ def wait_for_signal() -> None:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def serve_until_signal(name: str, *cleanups: Callable[[], object]) -> None:
+    """Say how to stop, block until Ctrl-C or SIGTERM, run the cleanups, and say it stopped."""
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        wait_for_signal()
+    finally:
+        for cleanup in cleanups:
+            cleanup()
+    print(f"{name} stopped.", flush=True)
 
 
 def add_webhook_parser(sub: argparse._SubParsersAction) -> None:
@@ -76,12 +88,7 @@ def run_webhook(args: argparse.Namespace) -> int:
         print("WARNING: signature checks are OFF (--insecure-skip-signature)", file=sys.stderr)
     print(f"Webhook listening on {server.local_url}", flush=True)
     print(f"Public URL: {app.config['PUBLIC_URL']}", flush=True)
-    print("Press Ctrl-C to stop.", flush=True)
-    try:
-        wait_for_signal()
-    finally:
-        server.stop()
-    print("Webhook stopped.", flush=True)
+    serve_until_signal("Webhook", server.stop)
     return 0
 
 
