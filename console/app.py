@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
 
@@ -12,7 +13,14 @@ def build_window() -> QMainWindow:
     """The console's main window (a placeholder until the full console lands)."""
     window = QMainWindow()
     window.setWindowTitle("Switchboard")
-    label = QLabel("Switchboard")
+    label = QLabel(
+        "<h2>Switchboard</h2>"
+        "<p>The operator console (rooms, dial pad, calls) is not in this version yet.</p>"
+        "<p>Available now from a terminal:<br>"
+        "<code>switchboard sandbox</code> runs the offline Twilio stand-in,<br>"
+        "<code>switchboard webhook</code> serves the TwiML webhook.</p>"
+    )
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
     label.setAccessibleName("Switchboard")
     window.setCentralWidget(label)
     window.resize(1024, 640)

@@ -11,6 +11,8 @@ def test_window_title_and_size(qtbot):
     qtbot.waitExposed(window)
     assert window.windowTitle() == "Switchboard"
     assert window.width() >= 1024
+    text = window.centralWidget().text()
+    assert "switchboard sandbox" in text and "switchboard webhook" in text
 
 
 def test_no_subcommand_means_the_window():
