@@ -38,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:  # the SDK logs every request at INFO
+        logging.getLogger("twilio").setLevel(logging.WARNING)
     if args.command is None:
         from console.app import run_gui
 

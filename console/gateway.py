@@ -83,12 +83,24 @@ class Gateway:
         return [_room(room, len(self._connected(room.sid))) for room in rooms]
 
     @_translated
-    def create_room(self, unique_name: str, max_participants: int | None = None) -> Room:
+    def create_room(
+        self, unique_name: str, max_participants: int | None = None, status_callback: str = ""
+    ) -> Room:
         """Create a group room (Connect/Room joins only in-progress group rooms)."""
         options: dict[str, Any] = {"unique_name": unique_name, "type": "group"}
         if max_participants:
             options["max_participants"] = max_participants
+        if status_callback:
+            options["status_callback"] = status_callback
         return _room(self._client.video.v1.rooms.create(**options))
+
+    @_translated
+    def find_room(self, unique_name: str) -> Room | None:
+        """The in-progress room with this unique name, or None."""
+        rooms = self._client.video.v1.rooms.list(
+            status="in-progress", unique_name=unique_name, limit=1
+        )
+        return _room(rooms[0]) if rooms else None
 
     @_translated
     def end_room(self, room_sid: str) -> None:

@@ -1,4 +1,4 @@
-"""The participants table of the selected room: identity, kind, status and connected-since."""
+"""The participants table of the selected room: identity, kind, status, since, and our call."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ class ParticipantsModel(RecordTableModel[Participant]):
     def __init__(self, parent=None) -> None:
         columns = [
             Column[Participant]("Identity", lambda p: p.identity),
-            Column[Participant]("Kind", lambda p: p.kind),
+            Column[Participant]("Kind", lambda p: p.kind or "—"),
             Column[Participant]("Status", lambda p: p.status),
             Column[Participant]("Since", _since),
+            Column[Participant]("Call", lambda p: p.call_status),
         ]
         super().__init__(columns, key=lambda p: p.sid, parent=parent)

@@ -38,6 +38,10 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         """The record in a row, or None when there is no such row."""
         return self._records[row] if 0 <= row < len(self._records) else None
 
+    def key_of(self, record: R) -> str:
+        """The key that identifies a record across refreshes."""
+        return self._key(record)
+
     def row_of(self, key: str) -> int:
         """The row holding the record with this key, or -1."""
         return next((i for i, r in enumerate(self._records) if self._key(r) == key), -1)

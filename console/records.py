@@ -30,6 +30,10 @@ class Participant:
     kind: str
     connected_at: datetime | None
     call_sid: str = ""
+    call_status: str = ""
+
+
+FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,17 @@ class Call:
     duration: int = 0
     error_code: str = ""
     error_message: str = ""
+    room: str = ""
+    identity: str = ""
+    placed_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    sequence: int = -1
+
+    @property
+    def finished(self) -> bool:
+        """Whether the call has reached a final status."""
+        return self.status in FINAL_CALL_STATUSES
 
 
 @dataclass(frozen=True)

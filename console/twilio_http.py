@@ -11,6 +11,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 ENV_URL = "SWITCHBOARD_TWILIO_URL"
+REQUEST_TIMEOUT = 30.0  # seconds; a request never hangs a worker for ever
 # https://video.twilio.com, https://api.twilio.com, and edge/region variants such as
 # https://api.dublin.ie1.twilio.com or https://video.us1.twilio.com.
 _TWILIO_HOST = re.compile(r"^https://(?:[a-z0-9-]+\.)+twilio\.com(?::443)?(?=/|$)", re.IGNORECASE)
@@ -44,6 +45,7 @@ def make_client(
     account_sid: str | None = None,
     base_url: str | None = None,
     env: Mapping[str, str] | None = None,
+    timeout: float = REQUEST_TIMEOUT,
 ) -> Client:
     """A twilio.rest.Client; it talks to base_url, else SWITCHBOARD_TWILIO_URL, else Twilio.
 
@@ -51,5 +53,7 @@ def make_client(
     account_sid names the account).
     """
     target = base_url or sandbox_url_from_env(env)
-    http_client = SandboxHttpClient(target) if target else None
+    http_client = (
+        SandboxHttpClient(target, timeout=timeout) if target else TwilioHttpClient(timeout=timeout)
+    )
     return Client(username, password, account_sid=account_sid, http_client=http_client)

@@ -90,6 +90,7 @@ class CallbackDispatcher:
             for i, q in enumerate(self._queues)
         ]
         self._pending = 0
+        self._closing = False
         self._idle = threading.Condition()
         for thread in self._threads:
             thread.start()
@@ -108,8 +109,13 @@ class CallbackDispatcher:
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
+    def begin_closing(self) -> None:
+        """The account is shutting down: a webhook that is already gone is no news."""
+        self._closing = True
+
     def close(self) -> None:
         """Stop the delivery threads after what is queued."""
+        self._closing = True
         for q in self._queues:
             q.put(None)
         for thread in self._threads:
@@ -121,7 +127,8 @@ class CallbackDispatcher:
             try:
                 self._sender.send(url, params, method, timeout=self._timeout)
             except WebhookFailed as error:
-                log.warning("status callback failed: %s", error)
+                level = logging.DEBUG if self._closing else logging.WARNING
+                log.log(level, "status callback failed: %s", error)
             except Exception:
                 log.exception("status callback to %s crashed", url)
             finally:

@@ -237,6 +237,7 @@ class Sandbox:
 
     def close(self, timeout: float = 1.0) -> None:
         """Hang up every call and stop the call and callback threads."""
+        self.dispatcher.begin_closing()
         with self.state.lock:
             self._closed = True
             for call in self.state.calls.values():

@@ -1,0 +1,312 @@
+"""What the operator's actions do: rooms, dialing, calls and webhook events, off the GUI thread."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from console.calls_model import CallsModel
+from console.dial_input import DialRequest, free_identity
+from console.gateway import TwilioError
+from console.participants_model import ParticipantsModel
+from console.records import Call, Participant, PhoneNumber, Room
+from console.rooms_model import RoomsModel
+from console.runtime import CALL_EVENTS, Runtime
+from console.tasks import TaskRunner
+from webhook.events import CallStatusEvent, RoomEvent
+
+log = logging.getLogger(__name__)
+
+INVALID_TO_CODES = frozenset({21211, 21214, 21215, 21216, 21217, 13223, 13224})
+INVALID_FROM_CODES = frozenset({21210, 21212})
+
+
+def error_text(error: object) -> str:
+    """An exception from a background job, in words for the operator."""
+    if isinstance(error, TwilioError):
+        return str(error)
+    return f"Unexpected error: {error}"
+
+
+def field_of(error: object) -> str:
+    """Which dial-pad field a failed dial points at."""
+    code = getattr(error, "code", 0)
+    if code in INVALID_TO_CODES:
+        return "number"
+    if code in INVALID_FROM_CODES:
+        return "from"
+    if code in (53105, 53113):
+        return "room"
+    return ""
+
+
+class ConsoleController(QObject):
+    """Owns the models and turns operator actions and webhook events into gateway calls."""
+
+    numbers_loaded = Signal(list)
+    rooms_loaded = Signal(list)
+    dial_busy_changed = Signal(bool)
+    dial_failed = Signal(str, str)  # field ("" when none fits), message
+    dial_placed = Signal(object)  # Call
+    identity_conflict = Signal(object, str)  # DialRequest, a free identity
+    error_reported = Signal(str)  # a failed action, in words
+    log_written = Signal(str)  # one line for the event log
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        runner: TaskRunner,
+        clock: Callable[[], datetime] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.runtime = runtime
+        self.gateway = runtime.gateway
+        self.runner = runner
+        self._now = clock or (lambda: datetime.now(UTC))
+        self.rooms_model = RoomsModel(clock=self._now, parent=self)
+        self.participants_model = ParticipantsModel(parent=self)
+        self.calls_model = CallsModel(clock=self._now, parent=self)
+        self.selected_room: Room | None = None
+        self._refreshing = False
+        self._refresh_again = False
+        self._dialing = False
+        self._early_events: dict[str, list[CallStatusEvent]] = defaultdict(list)
+
+    # -- rooms ---------------------------------------------------------------------------------
+
+    @Slot()
+    def refresh(self) -> None:
+        """Reload rooms, and the selected room's participants, in the background."""
+        if self._refreshing:
+            self._refresh_again = True
+            return
+        self._refreshing = True
+        room = self.selected_room
+        self.runner.submit(lambda: self._load(room), self._on_loaded, self._on_load_failed)
+
+    def _load(self, room: Room | None) -> tuple[list[Room], Room | None, list[Participant]]:
+        rooms = self.gateway.list_rooms()
+        if room is None or all(r.sid != room.sid for r in rooms):
+            return rooms, None, []
+        return rooms, room, self.gateway.list_participants(room.sid)
+
+    def _on_loaded(self, result: tuple[list[Room], Room | None, list[Participant]]) -> None:
+        rooms, room, participants = result
+        self.rooms_model.set_records(rooms)
+        self.rooms_loaded.emit(rooms)
+        if self.selected_room is not None and room is not None:
+            if room.sid == self.selected_room.sid:
+                self.participants_model.set_records(self._enriched(room, participants))
+        elif self.selected_room is not None and all(r.sid != self.selected_room.sid for r in rooms):
+            self.participants_model.set_records([])
+        self._refresh_finished()
+
+    def _on_load_failed(self, error: object) -> None:
+        self.error_reported.emit(f"Could not refresh rooms: {error_text(error)}")
+        self._refresh_finished()
+
+    def _refresh_finished(self) -> None:
+        self._refreshing = False
+        if self._refresh_again:
+            self._refresh_again = False
+            self.refresh()
+
+    def select_room(self, room: Room | None) -> None:
+        """Show this room's participants (None clears the list)."""
+        changed = (room and room.sid) != (self.selected_room and self.selected_room.sid)
+        self.selected_room = room
+        if changed:
+            self.participants_model.set_records([])
+            if room is not None:
+                self.refresh()
+
+    def _enriched(self, room: Room, participants: list[Participant]) -> list[Participant]:
+        """Participants with kind and call status filled in from the calls we placed."""
+        ours = {c.identity: c for c in self.calls_model.records() if c.room == room.unique_name}
+        result = []
+        for person in participants:
+            call = ours.get(person.identity)
+            if call is None:
+                result.append(person)
+                continue
+            kind = "sip" if call.to.lower().startswith("sip:") else "phone"
+            result.append(replace(person, kind=kind, call_sid=call.sid, call_status=call.status))
+        return result
+
+    def create_room(self, name: str, max_participants: int = 0) -> None:
+        """Create a group room in the background."""
+        callback = self.runtime.room_status_url
+        self._act(
+            lambda: self.gateway.create_room(name, max_participants or None, callback),
+            f"Created room {name}",
+            f"Could not create room {name}",
+        )
+
+    def end_room(self, room: Room) -> None:
+        """End a room, disconnecting everyone in it."""
+        self._act(
+            lambda: self.gateway.end_room(room.sid),
+            f"Ended room {room.unique_name}",
+            f"Could not end room {room.unique_name}",
+        )
+
+    def disconnect(self, participant: Participant) -> None:
+        """Disconnect one participant from its room."""
+        self._act(
+            lambda: self.gateway.disconnect_participant(participant.room_sid, participant.sid),
+            f"Disconnected {participant.identity}",
+            f"Could not disconnect {participant.identity}",
+        )
+
+    def hang_up(self, call: Call) -> None:
+        """Hang up a call placed this session."""
+        self._act(
+            lambda: self.gateway.hang_up(call.sid),
+            f"Hung up {call.to}",
+            f"Could not hang up {call.to}",
+        )
+
+    def _act(self, job: Callable[[], object], done: str, failed: str) -> None:
+        def on_done(_: object) -> None:
+            self.log_written.emit(done)
+            self.refresh()
+
+        def on_error(error: object) -> None:
+            self.error_reported.emit(f"{failed}: {error_text(error)}")
+
+        self.runner.submit(job, on_done, on_error)
+
+    def load_numbers(self) -> None:
+        """Fetch the account's numbers for the caller-ID choice."""
+
+        def on_error(error: object) -> None:
+            self.error_reported.emit(f"Could not load the account's numbers: {error_text(error)}")
+
+        self.runner.submit(self.gateway.list_numbers, self._on_numbers, on_error)
+
+    def _on_numbers(self, numbers: list[PhoneNumber]) -> None:
+        self.numbers_loaded.emit(numbers)
+
+    # -- dialing -------------------------------------------------------------------------------
+
+    @property
+    def dialing(self) -> bool:
+        """Whether a dial request is in flight."""
+        return self._dialing
+
+    def _set_dialing(self, busy: bool) -> None:
+        self._dialing = busy
+        self.dial_busy_changed.emit(busy)
+
+    def dial(self, request: DialRequest) -> None:
+        """Check the identity is free in the room, then place the call (exactly once)."""
+        if self._dialing:
+            return
+        self._set_dialing(True)
+        self.runner.submit(
+            lambda: self._identities_in(request.room),
+            lambda taken: self._on_identities(request, taken),
+            self._on_dial_error,
+        )
+
+    def _identities_in(self, room_name: str) -> set[str]:
+        room = self.gateway.find_room(room_name)
+        if room is None:
+            return set()
+        return {p.identity for p in self.gateway.list_participants(room.sid)}
+
+    def _on_identities(self, request: DialRequest, taken: set[str]) -> None:
+        if request.identity and request.identity in taken:
+            self.identity_conflict.emit(request, free_identity(request.identity, taken))
+            return
+        self.place(request)
+
+    def cancel_dial(self) -> None:
+        """The operator backed out of a dial that was waiting for a decision."""
+        self._set_dialing(False)
+
+    def place(self, request: DialRequest) -> None:
+        """Create the room if missing, then create the call; never retried."""
+        self._dialing = True
+        callback = self.runtime.room_status_url
+        url = self.runtime.outbound_url(request.room, request.identity)
+        status_url = self.runtime.call_status_url
+
+        def job() -> Call:
+            if self.gateway.find_room(request.room) is None:
+                try:
+                    self.gateway.create_room(request.room, status_callback=callback)
+                except TwilioError as error:
+                    if error.code != 53113:  # someone created it meanwhile: fine
+                        raise
+            return self.gateway.place_call(request.to, request.from_, url, status_url, CALL_EVENTS)
+
+        self.runner.submit(job, lambda call: self._on_placed(request, call), self._on_dial_error)
+
+    def _on_placed(self, request: DialRequest, call: Call) -> None:
+        call = replace(call, room=request.room, identity=request.identity, placed_at=self._now())
+        self.calls_model.upsert(call)
+        for event in self._early_events.pop(call.sid, []):
+            self._apply_status(event)
+        self.log_written.emit(f"Dialing {request.to} into {request.room} ({call.sid})")
+        self._set_dialing(False)
+        self.dial_placed.emit(call)
+        self.refresh()
+
+    def _on_dial_error(self, error: object) -> None:
+        self._set_dialing(False)
+        message = error_text(error)
+        self.dial_failed.emit(field_of(error), message)
+        self.error_reported.emit(f"Dial failed: {message}")
+
+    # -- webhook events ------------------------------------------------------------------------
+
+    @Slot(object)
+    def on_bridge_call_status(self, event: CallStatusEvent) -> None:
+        """A status callback arrived: update the call's row."""
+        if self.calls_model.call(event.call_sid) is None:
+            self._early_events[event.call_sid].append(event)
+            return
+        self._apply_status(event)
+
+    def _apply_status(self, event: CallStatusEvent) -> None:
+        call = self.calls_model.call(event.call_sid)
+        if call is None or event.sequence_number < call.sequence or call.finished:
+            return
+        changes: dict[str, object] = {"status": event.status, "sequence": event.sequence_number}
+        if event.status == "in-progress" and call.answered_at is None:
+            changes["answered_at"] = self._now()
+        if event.status in ("completed", "busy", "no-answer", "failed", "canceled"):
+            changes["ended_at"] = self._now()
+            changes["duration"] = _int(event.get("CallDuration"))
+        if event.error_code:
+            changes["error_code"] = event.error_code
+            changes["error_message"] = event.get("ErrorMessage")
+        updated = replace(call, **changes)
+        self.calls_model.upsert(updated)
+        line = f"Call {call.to} → {call.room}: {event.status}"
+        if event.error_code:
+            line += f" (error {event.error_code}: {event.get('ErrorMessage')})"
+        self.log_written.emit(line)
+        if event.status in ("in-progress", "completed"):
+            self.refresh()
+
+    @Slot(object)
+    def on_bridge_room_event(self, event: RoomEvent) -> None:
+        """A room callback arrived: refresh at once."""
+        who = f" {event.participant_identity}" if event.participant_identity else ""
+        self.log_written.emit(f"Room {event.room_name}: {event.kind}{who}")
+        self.refresh()
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

@@ -1,0 +1,335 @@
+"""The operator's main window: rooms → people → dial pad, calls below, status always visible."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QWidget
+
+from console.calls_panel import CallsPanel
+from console.controller import ConsoleController
+from console.credentials import Credentials
+from console.dial_input import DialRequest
+from console.dial_pad import DialPad
+from console.event_log import EventLog, describe_request
+from console.new_room_dialog import NewRoomDialog
+from console.preferences import Preferences
+from console.prompts import ask
+from console.records import Call, Participant, PhoneNumber, Room
+from console.rooms_panel import RoomsPanel
+from console.secrets_store import SecretStore
+from console.settings_dialog import SettingsDialog
+from console.status_bar import ConsoleStatusBar
+from webhook.events import CallStatusEvent, RequestLogged
+
+HEALTH_INTERVAL_MS = 60_000
+ACCEPT, REJECT = QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.RejectRole
+
+
+class MainWindow(QMainWindow):
+    """Wires panels to the controller; every action has a keyboard path."""
+
+    def __init__(
+        self,
+        controller: ConsoleController,
+        preferences: Preferences,
+        secrets: SecretStore,
+        env: Mapping[str, str],
+        check_credentials: Callable[[Credentials], str],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.preferences = preferences
+        self.secrets = secrets
+        self.env = env
+        self.check_credentials = check_credentials
+        self._room_to_select = ""
+        self.setWindowTitle("Switchboard")
+        self.setMinimumSize(1024, 640)
+        self.rooms = RoomsPanel(controller.rooms_model, controller.participants_model)
+        self.dial_pad = DialPad(region=preferences.region)
+        self.calls = CallsPanel(controller.calls_model)
+        self.event_log = EventLog(self)
+        self.status = ConsoleStatusBar(self)
+        self.setStatusBar(self.status)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.event_log)
+        self.event_log.hide()
+        self._build_layout()
+        self.refresh_timer = QTimer(self)
+        self.tick_timer = QTimer(self)
+        self.tick_timer.setInterval(1000)
+        self.health_timer = QTimer(self)
+        self.health_timer.setInterval(HEALTH_INTERVAL_MS)
+        self._build_actions()
+        self._connect_signals()
+        self._apply_preferences()
+        runtime = controller.runtime
+        self.status.set_mode(runtime.label, runtime.public_url)
+        for note in runtime.notes:
+            self.event_log.write(note)
+        if runtime.notes:
+            self.status.showMessage(runtime.notes[0], 15_000)
+        self._restore_geometry()
+
+    # -- construction --------------------------------------------------------------------------
+
+    def _build_layout(self) -> None:
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(self.rooms)
+        top.addWidget(self.dial_pad)
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 1)
+        top.setSizes([800, 320])
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.addWidget(top)
+        main.addWidget(self.calls)
+        main.setStretchFactor(0, 2)
+        main.setStretchFactor(1, 1)
+        main.setSizes([440, 220])
+        main.setContentsMargins(8, 8, 8, 0)
+        self.setCentralWidget(main)
+        self.setTabOrder(self.rooms.rooms_view, self.rooms.participants_view)
+
+    def _action(self, menu, text: str, shortcut: str | QKeySequence, slot) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.settings_action = self._action(
+            file_menu,
+            "&Settings…",
+            QKeySequence.StandardKey.Preferences,
+            self.on_settings_triggered,
+        )
+        file_menu.addSeparator()
+        self.quit_action = self._action(file_menu, "&Quit", "Ctrl+Q", self.close)
+        rooms_menu = bar.addMenu("&Rooms")
+        self.refresh_action = self._action(
+            rooms_menu, "&Refresh", "Ctrl+R", self.controller.refresh
+        )
+        self.new_room_action = self._action(
+            rooms_menu, "&New room…", "Ctrl+N", self.on_rooms_new_room_requested
+        )
+        calls_menu = bar.addMenu("&Calls")
+        self.dial_action = self._action(calls_menu, "&Dial", "Ctrl+D", self.dial_pad.dial)
+        self.hang_up_action = self._action(
+            calls_menu, "&Hang up selected call", "Ctrl+H", self.calls.on_hang_up_clicked
+        )
+        self.focus_number_action = self._action(
+            calls_menu, "Go to &number", "Ctrl+K", self.on_focus_number_triggered
+        )
+        view_menu = bar.addMenu("&View")
+        self.log_action = self.event_log.toggleViewAction()
+        self.log_action.setShortcut(QKeySequence("Ctrl+L"))
+        view_menu.addAction(self.log_action)
+
+    def _connect_signals(self) -> None:
+        c = self.controller
+        c.numbers_loaded.connect(self.on_controller_numbers_loaded)
+        c.rooms_loaded.connect(self.on_controller_rooms_loaded)
+        c.dial_busy_changed.connect(self.dial_pad.set_busy)
+        c.dial_failed.connect(self.on_controller_dial_failed)
+        c.dial_placed.connect(self.on_controller_dial_placed)
+        c.identity_conflict.connect(self.on_controller_identity_conflict)
+        c.error_reported.connect(self.on_controller_error_reported)
+        c.log_written.connect(self.event_log.write)
+        self.dial_pad.dial_requested.connect(self.on_dial_pad_dial_requested)
+        self.rooms.room_selected.connect(self.on_rooms_room_selected)
+        self.rooms.new_room_requested.connect(self.on_rooms_new_room_requested)
+        self.rooms.end_room_requested.connect(self.on_rooms_end_room_requested)
+        self.rooms.disconnect_requested.connect(self.on_rooms_disconnect_requested)
+        self.calls.hang_up_requested.connect(self.on_calls_hang_up_requested)
+        self.status.log_button.toggled.connect(self.event_log.setVisible)
+        self.event_log.visibilityChanged.connect(self.status.log_button.setChecked)
+        self.refresh_timer.timeout.connect(c.refresh)
+        self.tick_timer.timeout.connect(c.calls_model.tick)
+        self.health_timer.timeout.connect(self.on_health_timer_timeout)
+
+    def _apply_preferences(self) -> None:
+        self.dial_pad.set_region(self.preferences.region)
+        self.refresh_timer.setInterval(self.preferences.refresh_interval * 1000)
+
+    def _restore_geometry(self) -> None:
+        geometry = self.preferences.window_geometry
+        if geometry:
+            self.restoreGeometry(QByteArray(geometry))
+        else:
+            self.resize(1180, 720)
+
+    def start(self) -> None:
+        """Begin work: load numbers and rooms, start the timers, check the webhook."""
+        self.controller.load_numbers()
+        self.controller.refresh()
+        self.refresh_timer.start()
+        self.tick_timer.start()
+        self.health_timer.start()
+        self.on_health_timer_timeout()
+        if self.preferences.last_room:
+            self.dial_pad.set_room(self.preferences.last_room)
+        self.dial_pad.focus_number()
+
+    # -- slots ---------------------------------------------------------------------------------
+
+    @Slot(list)
+    def on_controller_numbers_loaded(self, numbers: list[PhoneNumber]) -> None:
+        self.dial_pad.set_numbers(numbers)
+        if self.preferences.last_from:
+            self.dial_pad.choose_caller_id(self.preferences.last_from)
+
+    @Slot(list)
+    def on_controller_rooms_loaded(self, rooms: list[Room]) -> None:
+        self.dial_pad.set_rooms([r.unique_name for r in rooms])
+        if self._room_to_select and self.rooms.select_room_named(self._room_to_select):
+            self._room_to_select = ""
+
+    @Slot(object)
+    def on_dial_pad_dial_requested(self, request: DialRequest) -> None:
+        self.preferences.last_from = request.from_
+        self.preferences.last_room = request.room
+        self.status.showMessage(f"Dialing {request.to} into {request.room}…", 5000)
+        self.controller.dial(request)
+
+    @Slot(str, str)
+    def on_controller_dial_failed(self, field: str, message: str) -> None:
+        self.dial_pad.show_error(field or "number", message)
+
+    @Slot(object)
+    def on_controller_dial_placed(self, call: Call) -> None:
+        self.dial_pad.clear_error()
+        self.calls.select_call(call.sid)
+        if not self.rooms.select_room_named(call.room):
+            self._room_to_select = call.room  # listed after the next refresh
+
+    @Slot(object, str)
+    def on_controller_identity_conflict(self, request: DialRequest, suggestion: str) -> None:
+        from dataclasses import replace
+
+        def use_free() -> None:
+            self.dial_pad.set_identity(suggestion)
+            self.controller.place(replace(request, identity=suggestion))
+
+        ask(
+            self,
+            "identity-conflict",
+            "Identity already in the room",
+            f"{request.identity} is already connected in {request.room}. Dialing in a second "
+            f"{request.identity} would disconnect the first one (Twilio error 53205).",
+            [
+                (f"Use {suggestion}", ACCEPT, use_free),
+                (
+                    "Dial anyway",
+                    QMessageBox.ButtonRole.DestructiveRole,
+                    lambda: self.controller.place(request),
+                ),
+                ("Cancel", REJECT, self.controller.cancel_dial),
+            ],
+        )
+
+    @Slot(str)
+    def on_controller_error_reported(self, message: str) -> None:
+        self.status.showMessage(message, 15_000)
+        self.event_log.write(f"ERROR {message}")
+
+    @Slot(object)
+    def on_rooms_room_selected(self, room: Room | None) -> None:
+        self.controller.select_room(room)
+        if room is not None:
+            self.dial_pad.set_room(room.unique_name)
+
+    @Slot()
+    def on_rooms_new_room_requested(self) -> None:
+        taken = {r.unique_name for r in self.controller.rooms_model.records()}
+        dialog = NewRoomDialog(taken, self)
+        dialog.setObjectName("new-room")
+
+        def on_accepted() -> None:
+            self.controller.create_room(dialog.room_name(), dialog.limit.value())
+            self.dial_pad.set_room(dialog.room_name())
+
+        dialog.accepted.connect(on_accepted)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    @Slot(object)
+    def on_rooms_end_room_requested(self, room: Room) -> None:
+        ask(
+            self,
+            "end-room",
+            "End room",
+            f"End {room.unique_name}? Everyone in it ({room.participant_count}) is disconnected.",
+            [
+                ("&End room", ACCEPT, lambda: self.controller.end_room(room)),
+                ("Cancel", REJECT, lambda: None),
+            ],
+        )
+
+    @Slot(object)
+    def on_rooms_disconnect_requested(self, participant: Participant) -> None:
+        self.controller.disconnect(participant)
+
+    @Slot(object)
+    def on_calls_hang_up_requested(self, call: Call) -> None:
+        self.controller.hang_up(call)
+
+    @Slot(object)
+    def on_bridge_request_logged(self, event: RequestLogged) -> None:
+        self.event_log.write(describe_request(event))
+
+    @Slot(object)
+    def on_bridge_call_status(self, event: CallStatusEvent) -> None:
+        self.controller.on_bridge_call_status(event)
+
+    @Slot()
+    def on_focus_number_triggered(self) -> None:
+        self.dial_pad.focus_number()
+
+    @Slot()
+    def on_health_timer_timeout(self) -> None:
+        self.controller.runner.submit(
+            self.controller.runtime.check_health, self.on_health_checked, self.on_health_failed
+        )
+
+    def on_health_checked(self, problem: str) -> None:
+        self.status.set_health(problem)
+
+    def on_health_failed(self, error: object) -> None:
+        self.status.set_health(f"health check failed: {error}")
+
+    @Slot()
+    def on_settings_triggered(self) -> None:
+        dialog = SettingsDialog(
+            self.preferences,
+            self.secrets,
+            self.env,
+            self.controller.runner,
+            self.check_credentials,
+            self,
+        )
+        dialog.setObjectName("settings")
+        dialog.settings_saved.connect(self.on_settings_saved)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    @Slot()
+    def on_settings_saved(self) -> None:
+        self._apply_preferences()
+        self.status.showMessage(
+            "Settings saved. A new account or webhook port takes effect when Switchboard restarts.",
+            15_000,
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Remember the window's place and stop the timers; the app then stops the servers."""
+        self.preferences.window_geometry = bytes(self.saveGeometry().data())
+        for timer in (self.refresh_timer, self.tick_timer, self.health_timer):
+            timer.stop()
+        super().closeEvent(event)

@@ -1,0 +1,160 @@
+"""The servers and Twilio client a console session runs on: sandbox mode or live mode."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import requests
+
+from console.credentials import Credentials
+from console.gateway import Gateway
+from console.twilio_http import make_client, sandbox_url_from_env
+from webhook import PortInUse, WebhookServer, create_app
+from webhook.events import Event
+
+log = logging.getLogger(__name__)
+
+CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
+HEALTH_TIMEOUT = 5.0
+
+
+@dataclass
+class Runtime:
+    """What one session talks to: a gateway, the webhook it serves, and how to stop it all."""
+
+    mode: str  # "sandbox" or "live"
+    account_sid: str
+    gateway: Gateway
+    webhook: WebhookServer
+    public_url: str
+    notes: list[str] = field(default_factory=list)
+    sandbox_url: str = ""  # where the sandbox's REST API answers, in sandbox mode
+    _cleanups: list[Callable[[], object]] = field(default_factory=list, repr=False)
+
+    @property
+    def label(self) -> str:
+        """The mode as the status bar shows it."""
+        return "Sandbox" if self.mode == "sandbox" else f"Live · {self.account_sid}"
+
+    def outbound_url(self, room: str, identity: str) -> str:
+        """The signed URL Twilio fetches when the callee answers; room and identity travel in it."""
+        return f"{self.public_url}/voice/outbound?{urlencode({'room': room, 'identity': identity})}"
+
+    @property
+    def call_status_url(self) -> str:
+        """Where call progress callbacks go."""
+        return f"{self.public_url}/voice/status"
+
+    @property
+    def room_status_url(self) -> str:
+        """Where room callbacks go."""
+        return f"{self.public_url}/video/status"
+
+    def check_health(self) -> str:
+        """'' when /health echoes our nonce through the public URL; else the reason it did not."""
+        nonce = secrets.token_hex(8)
+        try:
+            answer = requests.get(
+                f"{self.public_url}/health", params={"nonce": nonce}, timeout=HEALTH_TIMEOUT
+            )
+        except requests.RequestException as error:
+            return f"webhook unreachable ({type(error).__name__})"
+        if answer.status_code != 200:
+            return f"webhook answered HTTP {answer.status_code}"
+        try:
+            echoed = answer.json().get("nonce")
+        except ValueError:
+            return "webhook answered something that is not Switchboard's health check"
+        return "" if echoed == nonce else "another server answered the health check"
+
+    def add_cleanup(self, cleanup: Callable[[], object]) -> None:
+        """Run cleanup at stop(), after the ones added later (reverse order)."""
+        self._cleanups.append(cleanup)
+
+    def stop(self) -> None:
+        """Stop everything this runtime started, newest first."""
+        while self._cleanups:
+            cleanup = self._cleanups.pop()
+            try:
+                cleanup()
+            except Exception:
+                log.exception("cleanup failed")
+
+
+def _start_webhook(
+    auth_token: str, on_event: Callable[[Event], object], port: int, notes: list[str]
+) -> WebhookServer:
+    app = create_app({"AUTH_TOKEN": auth_token, "SKIP_SIGNATURE": not auth_token}, on_event)
+    server = WebhookServer(app, port=port)
+    try:
+        server.start()
+    except PortInUse:
+        if port == 0:
+            raise
+        server = WebhookServer(app, port=0)
+        server.start()
+        notes.append(f"Port {port} was in use, so the webhook listens on {server.port}.")
+    return server
+
+
+def start_sandbox(
+    on_event: Callable[[Event], object], webhook_port: int = 0, ring_delay: float = 1.0
+) -> Runtime:
+    """Start the offline sandbox and the webhook on loopback; the public URL is the local one."""
+    from sandbox import Sandbox, SandboxServer
+
+    box = Sandbox(ring_delay=ring_delay)
+    server = SandboxServer(box)
+    try:
+        server.start()
+    except Exception:
+        box.close()
+        raise
+    notes: list[str] = []
+    try:
+        hook = _start_webhook(box.auth_token, on_event, webhook_port, notes)
+    except Exception:
+        server.stop()
+        box.close()
+        raise
+    hook.app.config["PUBLIC_URL"] = hook.local_url
+    client = make_client(box.account_sid, box.auth_token, base_url=server.url)
+    runtime = Runtime(
+        "sandbox", box.account_sid, Gateway(client), hook, hook.local_url, notes, server.url
+    )
+    runtime.add_cleanup(box.close)
+    runtime.add_cleanup(server.stop)
+    runtime.add_cleanup(hook.stop)
+    return runtime
+
+
+def start_live(
+    credentials: Credentials,
+    on_event: Callable[[Event], object],
+    webhook_port: int = 8080,
+    public_url: str = "",
+) -> Runtime:
+    """Use the operator's Twilio account (or SWITCHBOARD_TWILIO_URL); serve the webhook locally."""
+    username, password, account_sid = credentials.client_login()
+    client = make_client(username, password, account_sid=account_sid)
+    notes: list[str] = []
+    hook = _start_webhook(credentials.auth_token, on_event, webhook_port, notes)
+    public = (public_url or hook.local_url).rstrip("/")
+    hook.app.config["PUBLIC_URL"] = public
+    if not credentials.auth_token:
+        notes.append("No Auth Token: the webhook cannot check Twilio's signatures.")
+    if not public_url and not sandbox_url_from_env():
+        notes.append("No public URL: Twilio cannot reach this webhook until a tunnel is set up.")
+    runtime = Runtime("live", account_sid, Gateway(client), hook, public, notes)
+    runtime.add_cleanup(hook.stop)
+    return runtime
+
+
+def check_credentials(credentials: Credentials) -> str:
+    """Ask the API who these credentials belong to; the account's friendly name, or TwilioError."""
+    username, password, account_sid = credentials.client_login()
+    return Gateway(make_client(username, password, account_sid=account_sid)).check_credentials()

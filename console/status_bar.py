@@ -1,0 +1,46 @@
+"""The status bar: mode, webhook URL and its health, always visible, plus the Log button."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QPushButton, QStatusBar, QWidget
+
+GREEN, RED, GREY = "#1e8449", "#c0392b", "#7f8c8d"
+
+
+class ConsoleStatusBar(QStatusBar):
+    """Mode · webhook URL · ● health, with transient messages on the left."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mode = QLabel()
+        self.mode.setAccessibleName("Mode")
+        self.webhook = QLabel()
+        self.webhook.setAccessibleName("Webhook URL")
+        self.webhook.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.health = QLabel()
+        self.health.setAccessibleName("Webhook health")
+        self.log_button = QPushButton("Log")
+        self.log_button.setAccessibleName("Log")
+        self.log_button.setToolTip("Show or hide the event log (Ctrl+L)")
+        self.log_button.setCheckable(True)
+        self.log_button.setFlat(True)
+        for widget in (self.mode, self.webhook, self.health, self.log_button):
+            self.addPermanentWidget(widget)
+        self.set_health("", checked=False)
+
+    def set_mode(self, label: str, webhook_url: str) -> None:
+        """Show the mode (Sandbox, or Live with the account SID) and the webhook's public URL."""
+        self.mode.setText(f"<b>{label}</b>")
+        self.webhook.setText(f" · webhook {webhook_url}")
+
+    def set_health(self, problem: str, checked: bool = True) -> None:
+        """Green when the last check passed, red with the reason when not."""
+        if not checked:
+            colour, text = GREY, "checking…"
+        elif problem:
+            colour, text = RED, problem
+        else:
+            colour, text = GREEN, "healthy"
+        self.health.setText(f'<span style="color:{colour}">●</span> {text}')
+        self.health.setToolTip(problem or "The webhook answered its health check.")

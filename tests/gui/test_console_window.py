@@ -1,0 +1,219 @@
+"""The operator's window driven like an operator would, against the sandbox and real webhook."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QMessageBox, QPushButton, QTableView
+
+from console.calls_model import CallsModel
+from tests.gui.conftest import sandbox_control
+from tests.helpers.widgets import by_name
+
+WAIT = 10_000
+
+
+def fill(qtbot, window, number: str, room: str, identity: str) -> None:
+    """Type a dial request into the pad the way an operator does."""
+    qtbot.waitUntil(lambda: by_name(window, "From", QComboBox).count() > 0, timeout=WAIT)
+    field = by_name(window, "Number", QLineEdit)
+    field.clear()
+    qtbot.keyClicks(field, number)
+    room_box = by_name(window, "Room", QComboBox)
+    room_box.lineEdit().clear()
+    qtbot.keyClicks(room_box.lineEdit(), room)
+    who = by_name(window, "Identity", QLineEdit)
+    who.clear()
+    qtbot.keyClicks(who, identity)
+
+
+def statuses(model: CallsModel, to: str) -> list[str]:
+    return [c.status for c in model.records() if c.to == to]
+
+
+def people(session) -> list[tuple[str, str]]:
+    model = session.controller.participants_model
+    return [(p.identity, p.status) for p in model.records()]
+
+
+def dial_in(qtbot, session, number: str, room: str, identity: str) -> None:
+    window = session.window
+    fill(qtbot, window, number, room, identity)
+    qtbot.mouseClick(by_name(window, "Dial", QPushButton), Qt.MouseButton.LeftButton)
+
+
+def test_accessible_names_and_title(session):
+    window = session.window
+    assert window.windowTitle() == "Switchboard"
+    for name, kind in [
+        ("Number", QLineEdit),
+        ("From", QComboBox),
+        ("Room", QComboBox),
+        ("Identity", QLineEdit),
+        ("Dial", QPushButton),
+        ("Rooms", QTableView),
+        ("Participants", QTableView),
+        ("Calls", QTableView),
+        ("Hang up", QPushButton),
+        ("New room", QPushButton),
+        ("End room", QPushButton),
+        ("Disconnect", QPushButton),
+    ]:
+        assert by_name(window, name, kind).isVisible() or name == "Event log"
+    assert "Sandbox" in by_name(window, "Mode", QLabel).text()
+    assert session.runtime.public_url in by_name(window, "Webhook URL", QLabel).text()
+
+
+def test_webhook_health_turns_green(qtbot, session):
+    health = by_name(session.window, "Webhook health", QLabel)
+    qtbot.waitUntil(lambda: "healthy" in health.text(), timeout=WAIT)
+
+
+def test_dial_alice_into_a_new_room(qtbot, session):
+    dial_in(qtbot, session, "+15551234567", "DailyStandup", "alice")
+    calls = session.controller.calls_model
+    qtbot.waitUntil(lambda: statuses(calls, "+15551234567") == ["in-progress"], timeout=WAIT)
+    qtbot.waitUntil(lambda: people(session) == [("alice", "connected")], timeout=WAIT)
+    (alice,) = session.controller.participants_model.records()
+    assert (alice.kind, alice.call_status) == ("phone", "in-progress")
+    rooms = session.controller.rooms_model.records()
+    assert [(r.unique_name, r.type, r.participant_count) for r in rooms] == [
+        ("DailyStandup", "group", 1)
+    ]
+    log = "\n".join(session.window.event_log.lines())
+    assert "ringing" in log and "in-progress" in log
+    assert 'participantIdentity="alice"' in log  # the TwiML answered, in the event log
+    room_box = by_name(session.window, "Room", QComboBox)
+    assert room_box.findText("DailyStandup") >= 0
+
+
+def test_national_number_is_dialled_in_e164(qtbot, session):
+    dial_in(qtbot, session, "5551234567", "Support", "bob")
+    calls = session.controller.calls_model
+    qtbot.waitUntil(lambda: statuses(calls, "+15551234567") == ["in-progress"], timeout=WAIT)
+
+
+def test_invalid_number_is_shown_on_the_pad(qtbot, session):
+    dial_in(qtbot, session, "+15005550001", "Support", "carol")
+    error = by_name(session.window, "Dial error", QLabel)
+    qtbot.waitUntil(lambda: "21211" in error.text(), timeout=WAIT)
+    assert session.controller.calls_model.rowCount() == 0
+    assert by_name(session.window, "Dial", QPushButton).text() == "Dial"  # not stuck busy
+
+
+def test_duplicate_identity_offers_a_free_variant(qtbot, session):
+    dial_in(qtbot, session, "+15551230001", "Standup", "alice")
+    qtbot.waitUntil(lambda: people(session) == [("alice", "connected")], timeout=WAIT)
+    dial_in(qtbot, session, "+15551230002", "Standup", "alice")
+    box = _question(qtbot, session.window, "identity-conflict")
+    assert "53205" in box.text()
+    qtbot.mouseClick(_button(box, "Use alice-2"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: sorted(people(session)) == [("alice", "connected"), ("alice-2", "connected")],
+        timeout=WAIT,
+    )
+    assert by_name(session.window, "Identity", QLineEdit).text() == "alice-2"
+
+
+def test_duplicate_identity_cancel_places_no_call(qtbot, session):
+    dial_in(qtbot, session, "+15551230001", "Standup", "dave")
+    qtbot.waitUntil(lambda: people(session) == [("dave", "connected")], timeout=WAIT)
+    dial_in(qtbot, session, "+15551230002", "Standup", "dave")
+    box = _question(qtbot, session.window, "identity-conflict")
+    qtbot.mouseClick(_button(box, "Cancel"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: by_name(session.window, "Dial", QPushButton).isEnabled())
+    assert session.controller.calls_model.rowCount() == 1
+
+
+def test_end_room_after_confirmation(qtbot, session):
+    dial_in(qtbot, session, "+15551234567", "Retro", "erin")
+    qtbot.waitUntil(lambda: people(session) == [("erin", "connected")], timeout=WAIT)
+    qtbot.mouseClick(by_name(session.window, "End room", QPushButton), Qt.MouseButton.LeftButton)
+    box = _question(qtbot, session.window, "end-room")
+    qtbot.mouseClick(_button(box, "End room"), Qt.MouseButton.LeftButton)
+    calls = session.controller.calls_model
+    qtbot.waitUntil(lambda: session.controller.rooms_model.rowCount() == 0, timeout=WAIT)
+    qtbot.waitUntil(lambda: statuses(calls, "+15551234567") == ["completed"], timeout=WAIT)
+    assert people(session) == []
+
+
+def test_hang_up_a_ringing_call(qtbot, session):
+    dial_in(qtbot, session, "+15005550003", "Support", "frank")  # rings until no-answer
+    calls = session.controller.calls_model
+    qtbot.waitUntil(lambda: statuses(calls, "+15005550003") == ["ringing"], timeout=WAIT)
+    hang_up = by_name(session.window, "Hang up", QPushButton)
+    qtbot.waitUntil(hang_up.isEnabled)
+    qtbot.mouseClick(hang_up, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: statuses(calls, "+15005550003") == ["canceled"], timeout=WAIT)
+    assert not hang_up.isEnabled()
+
+
+def test_busy_callee_shows_its_final_status(qtbot, session):
+    dial_in(qtbot, session, "+15005550002", "Support", "gina")
+    calls = session.controller.calls_model
+    qtbot.waitUntil(lambda: statuses(calls, "+15005550002") == ["busy"], timeout=WAIT)
+
+
+def test_double_click_dials_once(qtbot, session):
+    window = session.window
+    fill(qtbot, window, "+15551234567", "Once", "hank")
+    dial = by_name(window, "Dial", QPushButton)
+    qtbot.mouseClick(dial, Qt.MouseButton.LeftButton)
+    qtbot.mouseDClick(dial, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(by_name(window, "Identity", QLineEdit), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: people(session) == [("hank", "connected")], timeout=WAIT)
+    qtbot.waitUntil(lambda: dial.isEnabled(), timeout=WAIT)
+    assert session.controller.calls_model.rowCount() == 1
+    assert (
+        len(
+            session.controller.gateway.list_participants(
+                session.controller.rooms_model.records()[0].sid
+            )
+        )
+        == 1
+    )
+
+
+def test_ctrl_d_dials_and_ctrl_r_refreshes(qtbot, session):
+    window = session.window
+    fill(qtbot, window, "+15551234567", "Keys", "ivy")
+    qtbot.keyClick(window, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: session.controller.calls_model.rowCount() == 1, timeout=WAIT)
+    with qtbot.waitSignal(session.controller.rooms_loaded, timeout=WAIT):
+        qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_gui_thread_never_stalls_on_slow_twilio(qtbot, session):
+    sandbox_control(session, "Faults", DelaySeconds=1.5, DelayShare=1.0)
+    gaps: list[int] = []
+    clock = QElapsedTimer()
+    clock.start()
+    ticker = QTimer()
+    ticker.setInterval(10)
+
+    def tick() -> None:
+        gaps.append(clock.restart())
+
+    ticker.timeout.connect(tick)
+    ticker.start()
+    dial_in(qtbot, session, "+15551234567", "Slow", "judy")
+    qtbot.keyClick(session.window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    started = time.monotonic()
+    qtbot.waitUntil(lambda: session.controller.calls_model.rowCount() == 1, timeout=20_000)
+    ticker.stop()
+    assert time.monotonic() - started > 1.5  # the requests really were slow
+    assert max(gaps) < 500, f"GUI thread stalled for {max(gaps)} ms"
+    sandbox_control(session, "Faults", DelayShare=0)
+
+
+def _question(qtbot, window, name: str) -> QMessageBox:
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, name) is not None, timeout=WAIT)
+    box = window.findChild(QMessageBox, name)
+    qtbot.waitUntil(box.isVisible)
+    return box
+
+
+def _button(box: QMessageBox, label: str) -> QPushButton:
+    (button,) = [b for b in box.buttons() if b.text().replace("&", "") == label]
+    return button
