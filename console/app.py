@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console.controller import ConsoleController
@@ -77,6 +79,20 @@ def open_console(
     return ConsoleSession(runtime, runner, bridge, controller, window)
 
 
+def stop_on_signals(app: QApplication) -> QTimer:
+    """Close the window cleanly on Ctrl-C or SIGTERM (Qt alone would leave Python no chance)."""
+
+    def on_signal(signum: int, frame: object) -> None:
+        app.closeAllWindows()
+        app.quit()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+    wake = QTimer(app)  # lets the interpreter run its signal handlers while Qt waits
+    wake.start(200)
+    return wake
+
+
 def run_gui(args: argparse.Namespace) -> int:
     """Open the console window and run the Qt event loop until it closes."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -92,6 +108,10 @@ def run_gui(args: argparse.Namespace) -> int:
         return 1
     session.window.show()
     session.window.start()
+    stop_on_signals(app)
+    log.info(
+        "Switchboard ready: %s mode, webhook %s", session.runtime.mode, session.runtime.public_url
+    )
     status = app.exec()
     if not session.shutdown():
         log.warning("background requests still running at exit; not waiting for them")

@@ -23,10 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    from console import serve_commands
+    from console import screenshot_command, serve_commands
 
     serve_commands.add_webhook_parser(sub)
     serve_commands.add_sandbox_parser(sub)
+    screenshot_command.add_parser(sub)
     return parser
 
 

@@ -138,6 +138,14 @@ class Gateway:
         ]
 
     @_translated
+    def set_voice_url(self, number_sid: str, voice_url: str) -> PhoneNumber:
+        """Point one of the account's numbers at a voice webhook; returns the updated number."""
+        n = self._client.incoming_phone_numbers(number_sid).update(
+            voice_url=voice_url, voice_method="POST"
+        )
+        return PhoneNumber(n.sid, n.phone_number, n.friendly_name or "", n.voice_url or "")
+
+    @_translated
     def place_call(
         self, to: str, from_: str, url: str, status_callback: str, events: Iterable[str]
     ) -> Call:

@@ -22,7 +22,7 @@ from console.rooms_panel import RoomsPanel
 from console.secrets_store import SecretStore
 from console.settings_dialog import SettingsDialog
 from console.status_bar import ConsoleStatusBar
-from webhook.events import CallStatusEvent, RequestLogged
+from webhook.events import RequestLogged
 
 HEALTH_INTERVAL_MS = 60_000
 ACCEPT, REJECT = QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.RejectRole
@@ -107,7 +107,7 @@ class MainWindow(QMainWindow):
         self.settings_action = self._action(
             file_menu,
             "&Settings…",
-            QKeySequence.StandardKey.Preferences,
+            "Ctrl+,",
             self.on_settings_triggered,
         )
         file_menu.addSeparator()
@@ -283,10 +283,6 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def on_bridge_request_logged(self, event: RequestLogged) -> None:
         self.event_log.write(describe_request(event))
-
-    @Slot(object)
-    def on_bridge_call_status(self, event: CallStatusEvent) -> None:
-        self.controller.on_bridge_call_status(event)
 
     @Slot()
     def on_focus_number_triggered(self) -> None:

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import time
 
+import requests
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QMessageBox, QPushButton, QTableView
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+)
 
 from console.calls_model import CallsModel
 from tests.gui.conftest import sandbox_control
+from tests.helpers.signing import twilio_signature
 from tests.helpers.widgets import by_name
 
 WAIT = 10_000
@@ -217,3 +231,105 @@ def _question(qtbot, window, name: str) -> QMessageBox:
 def _button(box: QMessageBox, label: str) -> QPushButton:
     (button,) = [b for b in box.buttons() if b.text().replace("&", "") == label]
     return button
+
+
+def test_new_room_dialog_creates_a_room_with_a_limit(qtbot, session):
+    qtbot.keyClick(session.window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    dialog = session.window.findChild(QDialog, "new-room")
+    qtbot.waitUntil(dialog.isVisible)
+    qtbot.keyClicks(by_name(dialog, "Room name", QLineEdit), "Board")
+    by_name(dialog, "Maximum participants", QSpinBox).setValue(1)
+    qtbot.keyClick(by_name(dialog, "Room name", QLineEdit), Qt.Key.Key_Return)
+    rooms = session.controller.rooms_model
+    qtbot.waitUntil(lambda: [r.unique_name for r in rooms.records()] == ["Board"], timeout=WAIT)
+    assert rooms.records()[0].max_participants == 1
+
+
+def test_a_failed_call_shows_twilios_code_and_message(qtbot, session):
+    dial_in(qtbot, session, "+15005550003", "Support", "kim")  # rings for a minute
+    calls = session.controller.calls_model
+    qtbot.waitUntil(lambda: statuses(calls, "+15005550003") == ["ringing"], timeout=WAIT)
+    (call,) = calls.records()
+    fields = {  # what Twilio posts when the call fails, signed as Twilio signs it
+        "CallSid": call.sid,
+        "AccountSid": session.runtime.account_sid,
+        "CallStatus": "failed",
+        "SequenceNumber": "9",
+        "ErrorCode": "11200",
+        "ErrorMessage": "HTTP retrieval failure",
+    }
+    url = session.runtime.call_status_url
+    token = session.runtime.gateway._client.password
+    answer = requests.post(
+        url, data=fields, headers={"X-Twilio-Signature": twilio_signature(token, url, fields)}
+    )
+    assert answer.status_code == 204
+    qtbot.waitUntil(lambda: statuses(calls, "+15005550003") == ["failed"], timeout=WAIT)
+    row = calls.row_of(call.sid)
+    assert calls.index(row, 5).data() == "11200: HTTP retrieval failure"
+    assert "11200" in "\n".join(session.window.event_log.lines())
+
+
+def test_disconnect_a_participant(qtbot, session):
+    dial_in(qtbot, session, "+15551234567", "Ops", "mia")
+    qtbot.waitUntil(lambda: people(session) == [("mia", "connected")], timeout=WAIT)
+    view = by_name(session.window, "Participants", QTableView)
+    view.selectRow(0)
+    button = by_name(session.window, "Disconnect", QPushButton)
+    qtbot.waitUntil(button.isEnabled)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    calls = session.controller.calls_model
+    qtbot.waitUntil(lambda: people(session) == [], timeout=WAIT)
+    qtbot.waitUntil(lambda: statuses(calls, "+15551234567") == ["completed"], timeout=WAIT)
+
+
+def test_webhook_events_update_the_window_without_waiting_for_the_timer(qtbot, session):
+    session.window.refresh_timer.stop()  # only webhook events can bring the news now
+    dial_in(qtbot, session, "+15551234567", "Events", "ned")
+    qtbot.waitUntil(lambda: people(session) == [("ned", "connected")], timeout=WAIT)
+    assert not session.window.refresh_timer.isActive()
+
+
+def test_every_control_has_an_accessible_name(session):
+    window = session.window
+    controls = [
+        w
+        for kind in (QAbstractButton, QLineEdit, QComboBox, QAbstractItemView, QSpinBox)
+        for w in window.findChildren(kind)
+        if w.isVisibleTo(window) and not isinstance(w.parent(), (QComboBox, QAbstractItemView))
+    ]
+    unnamed = [type(w).__name__ for w in controls if not w.accessibleName()]
+    assert controls and unnamed == []
+
+
+def test_tab_goes_number_from_room_identity_dial(qtbot, session):
+    window = session.window
+    qtbot.waitUntil(lambda: by_name(window, "From", QComboBox).count() > 0, timeout=WAIT)
+    fill(qtbot, window, "+15551234567", "Tabs", "olga")  # so Dial is enabled and focusable
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    by_name(window, "Number").setFocus()
+    seen = []
+    for _ in range(4):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        focus = QApplication.focusWidget()
+        seen.append(focus.accessibleName() or focus.parent().accessibleName())
+    assert seen == ["From", "Room", "Identity", "Dial"]
+
+
+def test_settings_open_with_the_keyboard(qtbot, session):
+    qtbot.keyClick(session.window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    dialog = session.window.findChild(QDialog, "settings")
+    qtbot.waitUntil(dialog.isVisible)
+    assert by_name(dialog, "Refresh interval", QSpinBox).value() == 1
+    by_name(dialog, "Refresh interval", QSpinBox).setValue(7)
+    dialog.accept()
+    qtbot.waitUntil(lambda: session.window.refresh_timer.interval() == 7000)
+
+
+def test_event_log_opens_with_ctrl_l(qtbot, session):
+    log = session.window.event_log
+    assert not log.isVisible()
+    qtbot.keyClick(session.window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(log.isVisible)
+    assert by_name(session.window, "Log", QPushButton).isChecked()
