@@ -1,4 +1,4 @@
-"""Starts a console session: picks the mode, starts the servers, shows the window, cleans up."""
+"""Starts a console session: shows the window at once, starts the servers behind it, cleans up."""
 
 from __future__ import annotations
 
@@ -7,76 +7,153 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from console.controller import ConsoleController
-from console.credentials import resolve_credentials
 from console.event_bridge import EventBridge
 from console.main_window import MainWindow
 from console.preferences import Preferences
-from console.runtime import Runtime, check_credentials, start_live, start_sandbox
-from console.secrets_store import SecretStore
+from console.resources import app_icon
 from console.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from console.credentials import Credentials
+    from console.runtime import Runtime
+    from console.secrets_store import SecretStore
+    from console.self_check import TunnelWatcher
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_WAIT_MS = 1500
 
 
+def check_credentials(credentials: Credentials) -> str:
+    """The Settings dialog's Test: the account's friendly name, or a TwilioError."""
+    from console.runtime import check_credentials as check
+
+    return check(credentials)
+
+
+@dataclass
+class Started:
+    """What the background start produced."""
+
+    runtime: Runtime
+    secrets: SecretStore
+    watcher: TunnelWatcher | None = None  # live mode: checks the webhook through the tunnel
+
+
 @dataclass
 class ConsoleSession:
     """Everything one window runs on, and the order it stops in."""
 
-    runtime: Runtime
     runner: TaskRunner
     bridge: EventBridge
     controller: ConsoleController
     window: MainWindow
+    runtime: Runtime | None = None
+    secrets: SecretStore | None = None
+    start_error: str = ""
+    _start: Callable[[], Started] | None = field(default=None, repr=False)
+
+    def start_in_background(self) -> None:
+        """Start the servers on the worker pool; the window hears when they are up."""
+        if self._start is not None:
+            start, self._start = self._start, None
+            self.runner.submit(start, self.on_started, self.on_start_failed)
+
+    def on_started(self, started: Started) -> None:
+        """The servers are up: hand them to the window."""
+        self.runtime, self.secrets = started.runtime, started.secrets
+        self.window.start(started.runtime, started.secrets, started.watcher)
+        log.info(
+            "Switchboard ready: %s mode, webhook %s",
+            started.runtime.mode,
+            started.runtime.public_url,
+        )
+
+    def on_start_failed(self, error: object) -> None:
+        """The servers could not start: say why; the operator can only quit."""
+        self.start_error = f"Switchboard could not start: {error}"
+        log.error("%s", self.start_error)
+        self.window.show_start_failure(self.start_error)
 
     def shutdown(self) -> bool:
         """Stop the webhook, then the sandbox, then wait for background work; True if all done."""
-        self.runtime.stop()
-        return self.runner.wait(SHUTDOWN_WAIT_MS)
+        finished = self.runner.wait(SHUTDOWN_WAIT_MS)  # a start still under way finishes first
+        if self.runtime is not None:
+            self.runtime.stop()
+        return finished and self.runner.wait(SHUTDOWN_WAIT_MS)
 
 
 def start_runtime(
     bridge: EventBridge,
     preferences: Preferences,
-    secrets: SecretStore,
     env: Mapping[str, str],
     force_sandbox: bool = False,
     ring_delay: float = 1.0,
-) -> Runtime:
+    secrets: SecretStore | None = None,
+) -> Started:
     """Live mode when credentials exist (and sandbox mode is not forced), else the sandbox."""
+    from console.credentials import resolve_credentials
+    from console.runtime import start_live, start_sandbox
+    from console.secrets_store import SecretStore
+
+    secrets = secrets or SecretStore()
     credentials = None if force_sandbox else resolve_credentials(preferences, secrets, env)
     if credentials is None:
-        return start_sandbox(bridge.deliver, preferences.webhook_port, ring_delay)
-    return start_live(credentials, bridge.deliver, preferences.webhook_port)
+        runtime = start_sandbox(bridge.deliver, preferences.webhook_port, ring_delay)
+        return Started(runtime, secrets)
+    from console.self_check import TunnelWatcher
+    from console.tunnel import make_tunnel
+
+    tunnel = make_tunnel(preferences, secrets, env)
+    runtime = start_live(
+        credentials, bridge.deliver, preferences.webhook_port, tunnel=tunnel, env=env
+    )
+    watcher = TunnelWatcher(
+        runtime.public_url,
+        int(runtime.webhook.port or 0),
+        runtime.tunnel,
+        credentials.auth_token,
+        on_public_url=runtime.set_public_url,
+    )
+    return Started(runtime, secrets, watcher)
 
 
 def open_console(
     preferences: Preferences,
-    secrets: SecretStore,
+    secrets: SecretStore | None,
     env: Mapping[str, str],
     force_sandbox: bool = False,
     ring_delay: float = 1.0,
+    wait: bool = True,
 ) -> ConsoleSession:
-    """Start the servers and build the window (not yet shown)."""
+    """Build the window and start the servers (wait=False: later, by start_in_background)."""
     bridge = EventBridge()
     runner = TaskRunner()
-    runtime = start_runtime(bridge, preferences, secrets, env, force_sandbox, ring_delay)
-    controller = ConsoleController(runtime, runner)
-    window = MainWindow(controller, preferences, secrets, env, check_credentials)
+    controller = ConsoleController(runner)
+    window = MainWindow(controller, preferences, env, check_credentials)
     bridge.call_status_received.connect(controller.on_bridge_call_status)
     bridge.room_event_received.connect(controller.on_bridge_room_event)
     bridge.request_logged.connect(window.on_bridge_request_logged)
     bridge.setParent(window)
     runner.setParent(window)
-    return ConsoleSession(runtime, runner, bridge, controller, window)
+    session = ConsoleSession(runner, bridge, controller, window)
+
+    def start() -> Started:
+        return start_runtime(bridge, preferences, env, force_sandbox, ring_delay, secrets)
+
+    if wait:
+        session.on_started(start())
+    else:
+        session._start = start
+    return session
 
 
 def stop_on_signals(app: QApplication) -> QTimer:
@@ -98,20 +175,15 @@ def run_gui(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Switchboard")
     app.setOrganizationName("Switchboard")
-    preferences = Preferences.default()
-    try:
-        session = open_console(
-            preferences, SecretStore(), os.environ, force_sandbox=bool(args.sandbox)
-        )
-    except OSError as error:
-        QMessageBox.critical(None, "Switchboard", f"Switchboard could not start: {error}")
-        return 1
-    session.window.show()
-    session.window.start()
-    stop_on_signals(app)
-    log.info(
-        "Switchboard ready: %s mode, webhook %s", session.runtime.mode, session.runtime.public_url
+    app.setDesktopFileName("switchboard")  # ties the taskbar entry to switchboard.desktop
+    app.setWindowIcon(app_icon())
+    session = open_console(
+        Preferences.default(), None, os.environ, force_sandbox=bool(args.sandbox), wait=False
     )
+    session.window.show()
+    QTimer.singleShot(0, session.start_in_background)  # after the first paint
+    QTimer.singleShot(0, lambda: log.info("Switchboard window shown"))
+    stop_on_signals(app)
     status = app.exec()
     if not session.shutdown():
         log.warning("background requests still running at exit; not waiting for them")

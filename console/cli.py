@@ -7,7 +7,18 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from webhook.health import package_version
+
+class VersionAction(argparse.Action):
+    """--version, reading the package metadata only when asked (it costs start-up time)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=kwargs.get("help"))  # type: ignore[arg-type]
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from webhook.version import package_version
+
+        print(f"{parser.prog} {package_version()}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,18 +27,25 @@ def build_parser() -> argparse.ArgumentParser:
         prog="switchboard",
         description="Dial phone and SIP participants into Twilio Video rooms.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    parser.add_argument(
+        "--version", action=VersionAction, help="show the installed version and exit"
+    )
     parser.add_argument(
         "--sandbox", action="store_true", help="use the offline sandbox even if credentials exist"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    from console import screenshot_command, serve_commands
+    from console import doctor, screenshot_command, self_test, serve_commands
 
     serve_commands.add_webhook_parser(sub)
     serve_commands.add_sandbox_parser(sub)
     screenshot_command.add_parser(sub)
+    self_test.add_parser(sub)
+    doctor.add_parser(sub)
+    from console import script_commands
+
+    script_commands.add_parsers(sub)
     return parser
 
 

@@ -7,18 +7,22 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from console.calls_model import CallsModel
-from console.dial_input import DialRequest, free_identity
-from console.gateway import TwilioError
+from console.dial_input import DialRequest
 from console.participants_model import ParticipantsModel
-from console.records import Call, Participant, PhoneNumber, Room
+from console.records import CALL_EVENTS, Call, Participant, PhoneNumber, Room
 from console.rooms_model import RoomsModel
-from console.runtime import CALL_EVENTS, Runtime
 from console.tasks import TaskRunner
 from webhook.events import CallStatusEvent, RoomEvent
+from webhook.names import free_identity
+
+if TYPE_CHECKING:  # the runtime pulls in the SDK and Flask, which load in the background
+    from console.gateway import Gateway
+    from console.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,8 @@ INVALID_FROM_CODES = frozenset({21210, 21212})
 
 def error_text(error: object) -> str:
     """An exception from a background job, in words for the operator."""
+    from console.gateway import TwilioError
+
     if isinstance(error, TwilioError):
         return str(error)
     return f"Unexpected error: {error}"
@@ -59,14 +65,13 @@ class ConsoleController(QObject):
 
     def __init__(
         self,
-        runtime: Runtime,
         runner: TaskRunner,
         clock: Callable[[], datetime] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.runtime = runtime
-        self.gateway = runtime.gateway
+        self.runtime: Runtime | None = None
+        self.gateway: Gateway | None = None
         self.runner = runner
         self._now = clock or (lambda: datetime.now(UTC))
         self.rooms_model = RoomsModel(clock=self._now, parent=self)
@@ -78,11 +83,18 @@ class ConsoleController(QObject):
         self._dialing = False
         self._early_events: dict[str, list[CallStatusEvent]] = defaultdict(list)
 
+    def attach(self, runtime: Runtime) -> None:
+        """Start working against this runtime's gateway and webhook."""
+        self.runtime = runtime
+        self.gateway = runtime.gateway
+
     # -- rooms ---------------------------------------------------------------------------------
 
     @Slot()
     def refresh(self) -> None:
         """Reload rooms, and the selected room's participants, in the background."""
+        if self.gateway is None:
+            return
         if self._refreshing:
             self._refresh_again = True
             return
@@ -242,8 +254,8 @@ class ConsoleController(QObject):
             if self.gateway.find_room(request.room) is None:
                 try:
                     self.gateway.create_room(request.room, status_callback=callback)
-                except TwilioError as error:
-                    if error.code != 53113:  # someone created it meanwhile: fine
+                except Exception as error:
+                    if getattr(error, "code", 0) != 53113:  # created meanwhile: fine
                         raise
             return self.gateway.place_call(request.to, request.from_, url, status_url, CALL_EVENTS)
 
@@ -270,6 +282,8 @@ class ConsoleController(QObject):
     @Slot(object)
     def on_bridge_call_status(self, event: CallStatusEvent) -> None:
         """A status callback arrived: update the call's row."""
+        if not event.call_sid:  # the tunnel self-check's signed probe, not a call
+            return
         if self.calls_model.call(event.call_sid) is None:
             self._early_events[event.call_sid].append(event)
             return

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-import phonenumbers
-from phonenumbers import NumberParseException, ValidationResult
-
-from webhook.names import MAX_NAME_LENGTH, InvalidName, check_room_name
+from webhook.names import InvalidName, check_room_name
 from webhook.names import check_identity as check_identity_name
 
 MAX_E164_DIGITS = 15
@@ -21,15 +17,8 @@ _SIP_URI = re.compile(
     r"(?::(?P<port>\d+))?(?P<rest>[;?]\S*)?"
 )
 _HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-_NUMBERED = re.compile(r"(?P<base>.*)-(?:[2-9]|[1-9][0-9]+)", re.DOTALL)
 
 _UNKNOWN_COUNTRY = "The number does not start with a known country code."
-_PARSE_ERRORS = {
-    NumberParseException.NOT_A_NUMBER: "The number is too short.",
-    NumberParseException.TOO_SHORT_AFTER_IDD: "The number is too short.",
-    NumberParseException.TOO_SHORT_NSN: "The number is too short.",
-    NumberParseException.TOO_LONG: "The number is too long.",
-}
 
 
 class InvalidInput(ValueError):
@@ -100,11 +89,15 @@ def normalize_destination(text: str, region: str) -> str:
     _check_characters(text)
     if not any(char.isdigit() for char in text):
         raise InvalidNumber("Type the digits of the number.")
+    import phonenumbers  # loaded on first use: it costs start-up time
+    from phonenumbers import NumberParseException, ValidationResult
+
     try:
         number = phonenumbers.parse(text, region.upper() or None)
     except NumberParseException as error:
         if error.error_type != NumberParseException.INVALID_COUNTRY_CODE:
-            raise InvalidNumber(_PARSE_ERRORS[error.error_type]) from None
+            long = error.error_type == NumberParseException.TOO_LONG
+            raise InvalidNumber(f"The number is too {'long' if long else 'short'}.") from None
         if text.startswith("+"):
             raise InvalidNumber(_UNKNOWN_COUNTRY) from None
         raise InvalidNumber("Start the number with + and the country code.") from None
@@ -130,7 +123,9 @@ def format_as_you_type(text: str, region: str) -> str:
     dialable = [char for char in text if char in DIALABLE]
     if "+" in dialable[1:]:
         return text
-    formatter = phonenumbers.AsYouTypeFormatter(region.upper() or "ZZ")
+    from phonenumbers import AsYouTypeFormatter
+
+    formatter = AsYouTypeFormatter(region.upper() or "ZZ")
     formatted = ""
     for char in dialable:
         formatted = formatter.input_digit(char)
@@ -188,23 +183,6 @@ def check_identity(identity: str) -> str:
         return check_identity_name(identity)
     except InvalidName as error:
         raise InvalidInput("identity", str(error)) from None
-
-
-def free_identity(identity: str, taken: Iterable[str]) -> str:
-    """Return identity, or the first free identity-2, identity-3, … (at most 128 characters)."""
-    taken = set(taken)
-    identity = identity[:MAX_NAME_LENGTH]
-    if not identity or identity not in taken:
-        return identity
-    match = _NUMBERED.fullmatch(identity)
-    base = match["base"] if match and match["base"] else identity
-    n = 2
-    while True:
-        suffix = f"-{n}"
-        candidate = base[: MAX_NAME_LENGTH - len(suffix)] + suffix
-        if candidate not in taken:
-            return candidate
-        n += 1
 
 
 def find_errors(

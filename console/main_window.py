@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -10,21 +11,24 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QWidget
 
 from console.calls_panel import CallsPanel
 from console.controller import ConsoleController
-from console.credentials import Credentials
 from console.dial_input import DialRequest
 from console.dial_pad import DialPad
 from console.event_log import EventLog, describe_request
+from console.health_monitor import HealthMonitor
 from console.new_room_dialog import NewRoomDialog
 from console.preferences import Preferences
 from console.prompts import ask
 from console.records import Call, Participant, PhoneNumber, Room
 from console.rooms_panel import RoomsPanel
-from console.secrets_store import SecretStore
-from console.settings_dialog import SettingsDialog
 from console.status_bar import ConsoleStatusBar
 from webhook.events import RequestLogged
 
-HEALTH_INTERVAL_MS = 60_000
+if TYPE_CHECKING:
+    from console.credentials import Credentials
+    from console.runtime import Runtime
+    from console.secrets_store import SecretStore
+    from console.self_check import TunnelWatcher
+
 ACCEPT, REJECT = QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.RejectRole
 
 
@@ -35,7 +39,6 @@ class MainWindow(QMainWindow):
         self,
         controller: ConsoleController,
         preferences: Preferences,
-        secrets: SecretStore,
         env: Mapping[str, str],
         check_credentials: Callable[[Credentials], str],
         parent: QWidget | None = None,
@@ -43,14 +46,14 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.controller = controller
         self.preferences = preferences
-        self.secrets = secrets
+        self.secrets: SecretStore | None = None  # known once the session has started
         self.env = env
         self.check_credentials = check_credentials
         self._room_to_select = ""
         self.setWindowTitle("Switchboard")
         self.setMinimumSize(1024, 640)
         self.rooms = RoomsPanel(controller.rooms_model, controller.participants_model)
-        self.dial_pad = DialPad(region=preferences.region)
+        self.dial_pad = DialPad()
         self.calls = CallsPanel(controller.calls_model)
         self.event_log = EventLog(self)
         self.status = ConsoleStatusBar(self)
@@ -61,17 +64,13 @@ class MainWindow(QMainWindow):
         self.refresh_timer = QTimer(self)
         self.tick_timer = QTimer(self)
         self.tick_timer.setInterval(1000)
-        self.health_timer = QTimer(self)
-        self.health_timer.setInterval(HEALTH_INTERVAL_MS)
+        self.health = HealthMonitor(controller.runner, self)
         self._build_actions()
         self._connect_signals()
-        self._apply_preferences()
-        runtime = controller.runtime
-        self.status.set_mode(runtime.label, runtime.public_url)
-        for note in runtime.notes:
-            self.event_log.write(note)
-        if runtime.notes:
-            self.status.showMessage(runtime.notes[0], 15_000)
+        self.refresh_timer.setInterval(self.preferences.refresh_interval * 1000)
+        self.status.set_starting()
+        self.dial_pad.setEnabled(False)
+        self.settings_action.setEnabled(False)
         self._restore_geometry()
 
     # -- construction --------------------------------------------------------------------------
@@ -127,6 +126,11 @@ class MainWindow(QMainWindow):
         self.focus_number_action = self._action(
             calls_menu, "Go to &number", "Ctrl+K", self.on_focus_number_triggered
         )
+        calls_menu.addSeparator()
+        self.route_action = self._action(
+            calls_menu, "&Route incoming calls here…", "Ctrl+I", self.on_route_triggered
+        )
+        self.route_action.setEnabled(False)
         view_menu = bar.addMenu("&View")
         self.log_action = self.event_log.toggleViewAction()
         self.log_action.setShortcut(QKeySequence("Ctrl+L"))
@@ -152,7 +156,7 @@ class MainWindow(QMainWindow):
         self.event_log.visibilityChanged.connect(self.status.log_button.setChecked)
         self.refresh_timer.timeout.connect(c.refresh)
         self.tick_timer.timeout.connect(c.calls_model.tick)
-        self.health_timer.timeout.connect(self.on_health_timer_timeout)
+        self.health.checked.connect(self.on_health_checked)
 
     def _apply_preferences(self) -> None:
         self.dial_pad.set_region(self.preferences.region)
@@ -165,17 +169,46 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1180, 720)
 
-    def start(self) -> None:
-        """Begin work: load numbers and rooms, start the timers, check the webhook."""
+    def start(
+        self, runtime: Runtime, secrets: SecretStore, watcher: TunnelWatcher | None = None
+    ) -> None:
+        """The servers are up: begin work, load numbers and rooms, start the timers.
+
+        In live mode Dial waits for the first check that Twilio can reach the webhook.
+        """
+        self.secrets = secrets
+        self.controller.attach(runtime)
+        self.status.set_mode(runtime.label, runtime.public_url)
+        for note in runtime.notes:
+            self.event_log.write(note)
+        if runtime.notes:
+            self.status.showMessage(runtime.notes[0], 15_000)
+        self._apply_preferences()  # the region check loads phonenumbers: after the first paint
+        self.dial_pad.setEnabled(watcher is None)
+        self.settings_action.setEnabled(True)
+        self.route_action.setEnabled(True)
         self.controller.load_numbers()
         self.controller.refresh()
         self.refresh_timer.start()
         self.tick_timer.start()
-        self.health_timer.start()
-        self.on_health_timer_timeout()
+        self.health.start(runtime, watcher)
         if self.preferences.last_room:
             self.dial_pad.set_room(self.preferences.last_room)
         self.dial_pad.focus_number()
+
+    def show_start_failure(self, message: str) -> None:
+        """The servers did not start: say so where the operator looks, and leave only Quit."""
+        self.status.mode.setText("<b>Not started</b>")
+        self.status.set_health(message)
+        self.event_log.write(f"ERROR {message}")
+        self.event_log.show()
+        ask(
+            self,
+            "start-failed",
+            "Switchboard could not start",
+            message,
+            [("&Quit", ACCEPT, self.close)],
+        )
 
     # -- slots ---------------------------------------------------------------------------------
 
@@ -193,6 +226,22 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_dial_pad_dial_requested(self, request: DialRequest) -> None:
+        if self.health.problem and self.health.watcher is not None:
+            ask(
+                self,
+                "webhook-unreachable",
+                "Twilio may not reach the webhook",
+                f"The last check failed: {self.health.problem}. Twilio would answer the call "
+                "with an application error (11200). Dial anyway?",
+                [
+                    ("Dial &anyway", ACCEPT, lambda: self._dial(request)),
+                    ("Cancel", REJECT, lambda: self.dial_pad.set_busy(False)),
+                ],
+            )
+            return
+        self._dial(request)
+
+    def _dial(self, request: DialRequest) -> None:
         self.preferences.last_from = request.from_
         self.preferences.last_room = request.room
         self.status.showMessage(f"Dialing {request.to} into {request.room}…", 5000)
@@ -288,20 +337,36 @@ class MainWindow(QMainWindow):
     def on_focus_number_triggered(self) -> None:
         self.dial_pad.focus_number()
 
-    @Slot()
-    def on_health_timer_timeout(self) -> None:
-        self.controller.runner.submit(
-            self.controller.runtime.check_health, self.on_health_checked, self.on_health_failed
-        )
-
+    @Slot(str)
     def on_health_checked(self, problem: str) -> None:
+        runtime = self.controller.runtime
         self.status.set_health(problem)
+        if runtime is not None:  # a reconnected tunnel may have a new URL
+            self.status.set_mode(runtime.label, runtime.public_url)
+        if not self.dial_pad.isEnabled() and self.health.checks_done == 1:
+            self.dial_pad.setEnabled(True)  # live mode: Dial waited for the first check
+            self.dial_pad.focus_number()
 
-    def on_health_failed(self, error: object) -> None:
-        self.status.set_health(f"health check failed: {error}")
+    @Slot()
+    def on_route_triggered(self) -> None:
+        from console.routing_dialog import RoutingDialog
+
+        runtime = self.controller.runtime
+        if runtime is None:
+            return
+        dialog = RoutingDialog(
+            runtime.gateway, self.controller.runner, self.preferences, runtime.public_url, self
+        )
+        dialog.setObjectName("routing")
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
 
     @Slot()
     def on_settings_triggered(self) -> None:
+        from console.settings_dialog import SettingsDialog
+
+        if self.secrets is None:
+            return
         dialog = SettingsDialog(
             self.preferences,
             self.secrets,
@@ -326,6 +391,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Remember the window's place and stop the timers; the app then stops the servers."""
         self.preferences.window_geometry = bytes(self.saveGeometry().data())
-        for timer in (self.refresh_timer, self.tick_timer, self.health_timer):
+        for timer in (self.refresh_timer, self.tick_timer):
             timer.stop()
+        self.health.stop()
         super().closeEvent(event)

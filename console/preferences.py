@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
-import phonenumbers
 from PySide6.QtCore import QByteArray, QSettings
+
+from console.tunnel import normalize_public_url
 
 DEFAULT_REGION = "US"
 DEFAULT_REFRESH_INTERVAL = 5  # seconds
 MIN_REFRESH_INTERVAL, MAX_REFRESH_INTERVAL = 1, 600
 DEFAULT_WEBHOOK_PORT = 8080  # 0 asks the system for any free port
 MAX_PORT = 65535
+TUNNEL_PROVIDERS = ("ngrok", "agent", "manual", "none")  # see console.tunnel
+DEFAULT_TUNNEL_PROVIDER = "agent"
+DEFAULT_NGROK_API_URL = "http://127.0.0.1:4040"
+_DOMAIN = re.compile(
+    r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+"
+)
 
 
 def _text(raw: Any, default: str = "") -> str:
@@ -31,6 +40,35 @@ def _integer(raw: Any, default: int) -> int:
         except ValueError:
             return default
     return default
+
+
+def _regions() -> set[str]:
+    """The region codes phonenumbers knows (imported on first use: it costs start-up time)."""
+    from phonenumbers import SUPPORTED_REGIONS
+
+    return SUPPORTED_REGIONS
+
+
+def agent_api_url(text: str) -> str:
+    """text as an http(s)://host[:port] base URL without a trailing slash, or ValueError."""
+    url = text.strip().rstrip("/")
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise ValueError(f"not a URL for the ngrok agent's API: {text!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise ValueError(f"not a URL for the ngrok agent's API: {text!r}")
+    return url
+
+
+def ngrok_domain_name(text: str) -> str:
+    """A reserved ngrok domain as a bare host name ("" for none), or ValueError."""
+    value = text.strip().lower()
+    value = value.removeprefix("https://").removeprefix("http://").rstrip("/")
+    if value and not _DOMAIN.fullmatch(value):
+        raise ValueError(f"not a domain name: {text!r} (it should look like abc.ngrok.app)")
+    return value
 
 
 class Preferences:
@@ -63,12 +101,12 @@ class Preferences:
     def region(self) -> str:
         """Default region for numbers typed without a country code, e.g. "US"."""
         value = _text(self._settings.value("dial/region"), DEFAULT_REGION).strip().upper()
-        return value if value in phonenumbers.SUPPORTED_REGIONS else DEFAULT_REGION
+        return value if value in _regions() else DEFAULT_REGION
 
     @region.setter
     def region(self, value: str) -> None:
         code = value.strip().upper()
-        if code not in phonenumbers.SUPPORTED_REGIONS:
+        if code not in _regions():
             raise ValueError(f"not a phone number region: {value!r}")
         self._settings.setValue("dial/region", code)
 
@@ -144,3 +182,71 @@ class Preferences:
     @window_geometry.setter
     def window_geometry(self, value: bytes) -> None:
         self._settings.setValue("window/geometry", QByteArray(bytes(value)))
+
+    @property
+    def tunnel_provider(self) -> str:
+        """How Twilio reaches the webhook in live mode: "ngrok", "agent", "manual" or "none"."""
+        value = _text(self._settings.value("tunnel/provider"), DEFAULT_TUNNEL_PROVIDER)
+        value = value.strip().lower()
+        return value if value in TUNNEL_PROVIDERS else DEFAULT_TUNNEL_PROVIDER
+
+    @tunnel_provider.setter
+    def tunnel_provider(self, value: str) -> None:
+        provider = value.strip().lower()
+        if provider not in TUNNEL_PROVIDERS:
+            raise ValueError(
+                f"not a tunnel provider: {value!r} (one of {', '.join(TUNNEL_PROVIDERS)})"
+            )
+        self._settings.setValue("tunnel/provider", provider)
+
+    @property
+    def ngrok_api_url(self) -> str:
+        """Where a running ngrok agent's local API answers (default http://127.0.0.1:4040)."""
+        raw = _text(self._settings.value("tunnel/ngrok_api_url"), DEFAULT_NGROK_API_URL)
+        try:
+            return agent_api_url(raw)
+        except ValueError:
+            return DEFAULT_NGROK_API_URL
+
+    @ngrok_api_url.setter
+    def ngrok_api_url(self, value: str) -> None:
+        url = agent_api_url(value) if value.strip() else DEFAULT_NGROK_API_URL
+        self._settings.setValue("tunnel/ngrok_api_url", url)
+
+    @property
+    def ngrok_domain(self) -> str:
+        """The reserved ngrok domain for the built-in tunnel (e.g. abc.ngrok.app), or ""."""
+        try:
+            return ngrok_domain_name(_text(self._settings.value("tunnel/ngrok_domain")))
+        except ValueError:
+            return ""
+
+    @ngrok_domain.setter
+    def ngrok_domain(self, value: str) -> None:
+        self._settings.setValue("tunnel/ngrok_domain", ngrok_domain_name(value))
+
+    @property
+    def public_url(self) -> str:
+        """The public URL entered by hand (the "manual" tunnel), or ""."""
+        try:
+            return normalize_public_url(_text(self._settings.value("tunnel/public_url")))
+        except ValueError:
+            return ""
+
+    @public_url.setter
+    def public_url(self, value: str) -> None:
+        self._settings.setValue(
+            "tunnel/public_url", normalize_public_url(value) if value.strip() else ""
+        )
+
+    def previous_voice_url(self, number_sid: str) -> str:
+        """The VoiceUrl a number had before Switchboard routed it here ("" if none kept)."""
+        return _text(self._settings.value(f"routing/{number_sid}/previous_voice_url"))
+
+    def remember_voice_url(self, number_sid: str, url: str) -> None:
+        """Keep a number's VoiceUrl from before routing it here ("" forgets it)."""
+        key = f"routing/{number_sid}/previous_voice_url"
+        if url:
+            self._settings.setValue(key, url)
+        else:
+            self._settings.remove(key)

@@ -33,6 +33,7 @@ class Participant:
     call_status: str = ""
 
 
+CALL_EVENTS = ("initiated", "ringing", "answered", "completed")  # status callbacks we ask for
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 

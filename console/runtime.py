@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -12,13 +12,14 @@ import requests
 
 from console.credentials import Credentials
 from console.gateway import Gateway
+from console.tunnel import Tunnel, TunnelError
 from console.twilio_http import make_client, sandbox_url_from_env
 from webhook import PortInUse, WebhookServer, create_app
 from webhook.events import Event
 
 log = logging.getLogger(__name__)
 
-CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
+
 HEALTH_TIMEOUT = 5.0
 
 
@@ -33,6 +34,7 @@ class Runtime:
     public_url: str
     notes: list[str] = field(default_factory=list)
     sandbox_url: str = ""  # where the sandbox's REST API answers, in sandbox mode
+    tunnel: Tunnel | None = None  # what makes public_url reach the webhook, in live mode
     _cleanups: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     @property
@@ -53,6 +55,12 @@ class Runtime:
     def room_status_url(self) -> str:
         """Where room callbacks go."""
         return f"{self.public_url}/video/status"
+
+    def set_public_url(self, url: str) -> None:
+        """Create calls with url and check signatures against it (e.g. after a tunnel reconnect)."""
+        public = url.strip().rstrip("/")
+        self.public_url = public
+        self.webhook.app.config["PUBLIC_URL"] = public
 
     def check_health(self) -> str:
         """'' when /health echoes our nonce through the public URL; else the reason it did not."""
@@ -137,20 +145,37 @@ def start_live(
     on_event: Callable[[Event], object],
     webhook_port: int = 8080,
     public_url: str = "",
+    tunnel: Tunnel | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Runtime:
-    """Use the operator's Twilio account (or SWITCHBOARD_TWILIO_URL); serve the webhook locally."""
+    """Use the operator's Twilio account (or SWITCHBOARD_TWILIO_URL); serve the webhook locally.
+
+    The public URL is public_url if given, else the one tunnel opens to the webhook's port; when
+    the tunnel cannot open, the session still starts (on the local URL) with the reason in notes.
+    """
     username, password, account_sid = credentials.client_login()
-    client = make_client(username, password, account_sid=account_sid)
+    client = make_client(username, password, account_sid=account_sid, env=env)
     notes: list[str] = []
     hook = _start_webhook(credentials.auth_token, on_event, webhook_port, notes)
-    public = (public_url or hook.local_url).rstrip("/")
+    opened = ""
+    if tunnel is not None and not public_url:
+        try:
+            opened = tunnel.open(int(hook.port or 0))
+        except TunnelError as error:
+            notes.append(f"Tunnel ({tunnel.provider}) not open: {error}")
+        except BaseException:
+            hook.stop()
+            raise
+    public = (public_url or opened or hook.local_url).rstrip("/")
     hook.app.config["PUBLIC_URL"] = public
     if not credentials.auth_token:
         notes.append("No Auth Token: the webhook cannot check Twilio's signatures.")
-    if not public_url and not sandbox_url_from_env():
+    if not (public_url or opened) and not sandbox_url_from_env(env):
         notes.append("No public URL: Twilio cannot reach this webhook until a tunnel is set up.")
-    runtime = Runtime("live", account_sid, Gateway(client), hook, public, notes)
+    runtime = Runtime("live", account_sid, Gateway(client), hook, public, notes, tunnel=tunnel)
     runtime.add_cleanup(hook.stop)
+    if tunnel is not None:
+        runtime.add_cleanup(tunnel.close)  # runs before hook.stop: newest first
     return runtime
 
 

@@ -47,7 +47,6 @@ def run(args: argparse.Namespace) -> int:
     window, controller = session.window, session.controller
     window.resize(width, height)
     window.show()
-    window.start()
     pending = list(DEMO_CALLS)
 
     def next_call() -> None:

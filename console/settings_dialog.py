@@ -37,6 +37,7 @@ from console.credentials import (
 from console.preferences import MAX_PORT, MAX_REFRESH_INTERVAL, MIN_REFRESH_INTERVAL, Preferences
 from console.secrets_store import SecretStore
 from console.tasks import TaskRunner
+from console.tunnel_settings import TunnelSettingsBox
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class SettingsDialog(QDialog):
         self._preferences, self._secrets = preferences, secrets
         self._runner, self._check = runner, check
         self._overrides = env_overrides(env)
+        self._tunnel = TunnelSettingsBox(env)
         self._testing = False
         self.setWindowTitle("Settings")
         self._build()
@@ -107,11 +109,12 @@ class SettingsDialog(QDialog):
 
     def is_valid(self) -> bool:
         """Whether every editable field holds an acceptable value (empty SIDs are fine)."""
-        return not any(self._field_errors().values())
+        return not any(self._field_errors().values()) and not self._tunnel.problem()
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         layout.addWidget(self._account_box())
+        layout.addWidget(self._tunnel)
         layout.addWidget(self._console_box())
         self._buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -217,10 +220,12 @@ class SettingsDialog(QDialog):
         self._region.setCurrentIndex(max(self._region.findData(self._preferences.region), 0))
         self._refresh.setValue(self._preferences.refresh_interval)
         self._port.setValue(self._preferences.webhook_port)
+        self._tunnel.load(self._preferences, self._secrets)
 
     def _connect_signals(self) -> None:
         for edit in self._edits.values():
             edit.textChanged.connect(self.on_field_edited)
+        self._tunnel.edited.connect(self.on_field_edited)
         self._test_button.clicked.connect(self.on_test_clicked)
         self._buttons.accepted.connect(self.accept)
         self._buttons.rejected.connect(self.reject)
@@ -241,7 +246,7 @@ class SettingsDialog(QDialog):
             label.setText(errors.get(name, ""))
             label.setVisible(bool(errors.get(name)))
         valid = not any(errors.values())
-        self._ok.setEnabled(valid)
+        self._ok.setEnabled(valid and not self._tunnel.problem())
         self._test_button.setEnabled(valid and not self._testing)
 
     @Slot()
@@ -289,6 +294,7 @@ class SettingsDialog(QDialog):
         prefs.region = self._region.currentData()
         prefs.refresh_interval = self._refresh.value()
         prefs.webhook_port = self._port.value()
+        self._tunnel.save(prefs, self._secrets)
         for name, edit in self._edits.items():
             if name in self._overrides:
                 continue  # the environment's value is never copied into storage

@@ -29,6 +29,11 @@ class ConsoleStatusBar(QStatusBar):
             self.addPermanentWidget(widget)
         self.set_health("", checked=False)
 
+    def set_starting(self) -> None:
+        """Shown until the sandbox or the account and the webhook are ready."""
+        self.mode.setText("<b>Starting…</b>")
+        self.webhook.setText(" · starting the webhook")
+
     def set_mode(self, label: str, webhook_url: str) -> None:
         """Show the mode (Sandbox, or Live with the account SID) and the webhook's public URL."""
         self.mode.setText(f"<b>{label}</b>")

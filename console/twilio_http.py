@@ -6,11 +6,13 @@ import os
 import re
 from collections.abc import Mapping
 
+from requests.adapters import HTTPAdapter
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
 ENV_URL = "SWITCHBOARD_TWILIO_URL"
+POOL_SIZE = 16  # connections kept per host, one for each request the console runs side by side
 REQUEST_TIMEOUT = 30.0  # seconds; a request never hangs a worker for ever
 # https://video.twilio.com, https://api.twilio.com, and edge/region variants such as
 # https://api.dublin.ie1.twilio.com or https://video.us1.twilio.com.
@@ -56,4 +58,8 @@ def make_client(
     http_client = (
         SandboxHttpClient(target, timeout=timeout) if target else TwilioHttpClient(timeout=timeout)
     )
+    if http_client.session is not None:  # keep a connection for each of the refresh workers
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
+        http_client.session.mount("https://", adapter)
+        http_client.session.mount("http://", adapter)
     return Client(username, password, account_sid=account_sid, http_client=http_client)

@@ -81,7 +81,7 @@ class CallRunner:
             ("twiml", call.twiml, "") if call.twiml else ("url", call.url, call.method)
         )
         while True:
-            player = TwimlPlayer(self)
+            player = TwimlPlayer(self, self.call.heard)
             try:
                 if source[0] == "twiml":
                     player.play_document(source[1])

@@ -62,6 +62,25 @@ def press_digits(sid: str) -> Response:
     return jsonify(call_sid=call.sid, digits=digits)
 
 
+@bp.get("/Calls/<sid>/Heard")
+def heard(sid: str) -> Response:
+    """What the caller on call {sid} heard so far: each <Say> text and <Play> URL, in order."""
+    sandbox = _sandbox()
+    call = sandbox.find_call(sid)
+    with sandbox.state.lock:
+        items = list(call.heard)
+    return jsonify(call_sid=call.sid, heard=[{"verb": verb, "text": text} for verb, text in items])
+
+
+@bp.post("/Calls/<sid>/Hangup")
+def hang_up(sid: str) -> Response:
+    """The simulated caller on call {sid} hangs up; the call ends as when a person does."""
+    sandbox = _sandbox()
+    call = sandbox.find_call(sid)
+    sandbox.caller_hangs_up(call)
+    return jsonify(call_sid=call.sid)
+
+
 def _settings_json() -> dict:
     sandbox = _sandbox()
     return {

@@ -210,6 +210,12 @@ class Sandbox:
                 return call
         raise TwilioApiError(400, 20001, "Nothing to update: give Status, Url or Twiml")
 
+    def caller_hangs_up(self, call: Call) -> None:
+        """The simulated party on the line hangs up (no-op once the call has ended)."""
+        with self.state.lock:
+            if not call.ended:
+                request_hangup(call, "completed")
+
     def send_digits(self, call: Call, digits: str) -> None:
         """The simulated caller presses keys; a <Gather> will take them."""
         with self.state.lock:

@@ -75,6 +75,7 @@ class Call:
     digits: str = ""
     sequence: int = 0
     error: CallError | None = None
+    heard: list[tuple[str, str]] = field(default_factory=list)  # ("Say", text) / ("Play", url)
     # Requests from outside the player: ('hangup', status) or ('redirect', url, method, twiml).
     pending: tuple | None = None
     wake: threading.Event = field(default_factory=threading.Event, repr=False)

@@ -16,7 +16,9 @@ log = logging.getLogger(__name__)
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """Logs requests at debug level through logging instead of printing each one."""
+    """Logs requests at debug level through logging, and keeps connections open as Twilio does."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive: the SDK reuses its connections
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         log.debug('"%s" %s %s', self.requestline, code, size)

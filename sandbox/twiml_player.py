@@ -73,9 +73,10 @@ class _Next(Exception):
 class TwimlPlayer:
     """Plays documents for one call; returns when the call should hang up."""
 
-    def __init__(self, session: CallSession) -> None:
+    def __init__(self, session: CallSession, heard: list[tuple[str, str]] | None = None) -> None:
         self.session = session
         self.verbs_played: list[str] = []
+        self.heard = heard if heard is not None else []  # (verb, text or URL) the caller heard
 
     def play_url(self, url: str, method: str = "POST", extra: dict | None = None) -> None:
         """Fetch the first document from url, then play until the call is done."""
@@ -107,8 +108,10 @@ class TwimlPlayer:
         tag = verb.tag
         if tag == "Say":
             words = len((verb.text or "").split())
+            self.heard.append(("Say", " ".join((verb.text or "").split())))
             self.session.sleep(max(1, words) * SPOKEN_SECONDS_PER_WORD * _loops(verb))
         elif tag == "Play":
+            self.heard.append(("Play", (verb.text or "").strip()))
             self.session.sleep(PLAY_SECONDS * _loops(verb))
         elif tag == "Pause":
             self.session.sleep(_number(verb, "length", 1))

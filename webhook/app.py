@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from webhook import health, video, voice
+from webhook import health, incoming, video, voice
 from webhook.callbacks import DISPATCHER_KEY, dispatcher
 from webhook.events import Event, EventDispatcher, RequestLogged
 
@@ -18,7 +18,11 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_URL": "",  # base URL Twilio uses, e.g. https://abc.ngrok.app; signatures cover it
     "AUTH_TOKEN": "",  # Twilio auth token that keys X-Twilio-Signature
     "SKIP_SIGNATURE": False,  # accept unsigned requests (experiments only)
-    "DEFAULT_ROOM": "",  # room for incoming calls
+    "DEFAULT_ROOM": "",  # room for incoming calls that no route matches
+    "ROUTES_FILE": "",  # path of routes.toml (reread when it changes); "" = no routes
+    "ROOM_IDENTITIES": None,  # optional: room name -> identities connected there (free variants)
+    "HOLD_MUSIC_URL": "",  # played while a caller waits for the operator; "" = a short message
+    "HOLD_PAUSE_SECONDS": 10,  # silence between hold messages
 }
 
 
@@ -32,7 +36,7 @@ def create_app(
     if app.config["SKIP_SIGNATURE"]:
         log.warning("SIGNATURE CHECKS ARE OFF: anyone who can reach this webhook can drive it")
     app.extensions[DISPATCHER_KEY] = EventDispatcher(on_event)
-    for blueprint in (voice.bp, video.bp, health.bp):
+    for blueprint in (voice.bp, incoming.bp, video.bp, health.bp):
         app.register_blueprint(blueprint)
     app.after_request(_log_request)
     return app

@@ -7,9 +7,12 @@ import queue
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
 
 log = logging.getLogger(__name__)
+
+FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 
 def _frozen(fields: Mapping[str, str]) -> Mapping[str, str]:
@@ -53,6 +56,11 @@ class CallStatusEvent(CallbackEvent):
     def error_code(self) -> str:
         return self.get("ErrorCode")
 
+    @property
+    def is_final(self) -> bool:
+        """Whether the call has ended (completed, busy, no-answer, failed, canceled)."""
+        return self.status in FINAL_CALL_STATUSES
+
 
 @dataclass(frozen=True)
 class RoomEvent(CallbackEvent):
@@ -85,7 +93,30 @@ class RequestLogged:
     detail: str = ""
 
 
-Event = CallStatusEvent | RoomEvent | RequestLogged
+@dataclass(frozen=True)
+class CallerWaiting:
+    """An incoming call was put on hold for the operator (sent once, when the hold begins).
+
+    The caller stays on hold until the operator redirects the call (calls(sid).update(twiml=…))
+    or hangs up; a hang-up arrives as a CallStatusEvent with a final status for call_sid.
+    """
+
+    call_sid: str
+    from_: str
+    to: str
+    since: datetime  # timezone-aware UTC: when the webhook put the call on hold
+    identity: str = ""  # the identity the routes file suggests for this caller
+
+
+@dataclass(frozen=True)
+class RoutesLoaded:
+    """The webhook (re)read its routes file; error is '' when the new rules are in force."""
+
+    path: str
+    error: str = ""
+
+
+Event = CallStatusEvent | RoomEvent | RequestLogged | CallerWaiting | RoutesLoaded
 
 
 class EventDispatcher:

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from flask import Blueprint, current_app, jsonify, request
 
+from webhook.version import package_version
+
 bp = Blueprint("health", __name__)
-
-
-def package_version() -> str:
-    """The installed distribution's version."""
-    try:
-        return version("room-switchboard")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 @bp.get("/health")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Iterable
 
 MAX_NAME_LENGTH = 128
+# A trailing -2 … -999 marks a variant; longer numbers (phone-4242) belong to the name itself.
+_NUMBERED = re.compile(r"(?P<base>.*)-(?:[2-9]|[1-9][0-9]{1,2})", re.DOTALL)
 
 
 class InvalidName(ValueError):
@@ -38,3 +42,24 @@ def decode_utf8(raw: bytes, what: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidName(f"The {what} is not valid UTF-8.") from None
+
+
+def free_identity(identity: str, taken: Iterable[str]) -> str:
+    """Return identity, or the first free identity-2, identity-3, … (at most 128 characters).
+
+    Identities are unique per room (a duplicate disconnects the earlier participant), so the
+    console and the webhook both offer a free variant; '' stays '' (Twilio picks one).
+    """
+    taken = set(taken)
+    identity = identity[:MAX_NAME_LENGTH]
+    if not identity or identity not in taken:
+        return identity
+    match = _NUMBERED.fullmatch(identity)
+    base = match["base"] if match and match["base"] else identity
+    n = 2
+    while True:
+        suffix = f"-{n}"
+        candidate = base[: MAX_NAME_LENGTH - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+        n += 1

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from flask import Response
-from twilio.twiml.voice_response import Connect, VoiceResponse
+from twilio.twiml.voice_response import Connect, Gather, VoiceResponse
 
 NOT_IN_PROGRESS = "The meeting has not started yet. Please call again later. Goodbye."
+CODE_PROMPT = "Please enter your meeting code, then press the pound key."
+WRONG_CODE = "Sorry, that code is not valid."
+NO_CODE = "We did not receive a code."
+CODE_GOODBYE = "Sorry, that code is not valid. Goodbye."
+HOLD_GREETING = "Thank you for calling. Please hold, and an operator will connect you shortly."
+HOLD_MESSAGE = "Please stay on the line."
+CODE_TIMEOUT_SECONDS = 10
 
 
 def join_room(room: str, identity: str = "") -> str:
@@ -18,6 +25,52 @@ def join_room(room: str, identity: str = "") -> str:
         connect.room(room)
     response.append(connect)
     response.say(NOT_IN_PROGRESS)
+    response.hangup()
+    return str(response)
+
+
+def ask_for_code(action: str, before: str = "") -> str:
+    """Say before (if any), gather digits ending with # for action; silence goes there too."""
+    response = VoiceResponse()
+    if before:
+        response.say(before)
+    gather = Gather(
+        input="dtmf",
+        finish_on_key="#",
+        action=action,
+        method="POST",
+        timeout=CODE_TIMEOUT_SECONDS,
+    )
+    gather.say(CODE_PROMPT)
+    response.append(gather)
+    response.redirect(action, method="POST")  # no digits: the action counts a failed try
+    return str(response)
+
+
+def hold_intro(hold_url: str) -> str:
+    """Tell the caller the operator will connect them, then go to the hold loop."""
+    response = VoiceResponse()
+    response.say(HOLD_GREETING)
+    response.redirect(hold_url, method="POST")
+    return str(response)
+
+
+def hold_loop(hold_url: str, music_url: str = "", pause_seconds: int = 10) -> str:
+    """One round of hold: music (or a short message), a pause, and back to the loop."""
+    response = VoiceResponse()
+    if music_url:
+        response.play(music_url)
+    else:
+        response.say(HOLD_MESSAGE)
+    response.pause(length=pause_seconds)
+    response.redirect(hold_url, method="POST")
+    return str(response)
+
+
+def goodbye(message: str) -> str:
+    """Say message, then hang up."""
+    response = VoiceResponse()
+    response.say(message)
     response.hangup()
     return str(response)
 

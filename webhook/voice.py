@@ -1,10 +1,10 @@
-"""Voice routes: TwiML that joins calls to rooms, and call progress callbacks."""
+"""Voice routes: TwiML that joins outbound calls to rooms, and call progress callbacks."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from webhook import twiml
 from webhook.callbacks import publish_callback
@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 
 
-def _answer_join(room: str, identity: str) -> Response:
+def answer_join(room: str, identity: str) -> Response:
+    """Join room as identity, or explain in words and hang up when either is not acceptable."""
     try:
         document = twiml.join_room(check_room_name(room), check_identity(identity))
     except InvalidName as error:
@@ -35,17 +36,7 @@ def outbound() -> Response:
         args = strict_query(request.query_string)
     except InvalidName as error:
         return twiml.twiml_response(twiml.refuse(str(error)))
-    return _answer_join(args.get("room", ""), args.get("identity", ""))
-
-
-@bp.post("/incoming")
-@twilio_signed
-def incoming() -> Response:
-    """A call came in to one of the account's numbers: join the default room."""
-    room = current_app.config.get("DEFAULT_ROOM") or ""
-    if not room:
-        return twiml.twiml_response(twiml.refuse("No meeting room is set up for this number."))
-    return _answer_join(room, "")
+    return answer_join(args.get("room", ""), args.get("identity", ""))
 
 
 @bp.post("/status")

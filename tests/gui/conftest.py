@@ -21,7 +21,6 @@ def session(qtbot, preferences, secrets) -> Iterator[ConsoleSession]:
     qtbot.addWidget(console.window)
     console.window.show()
     qtbot.waitExposed(console.window)
-    console.window.start()
     yield console
     console.window.close()
     assert console.shutdown(), "background work did not finish at shutdown"

@@ -30,7 +30,6 @@ def live_console(qtbot, preferences, secrets):
     console = open_console(preferences, secrets, os.environ)
     qtbot.addWidget(console.window)
     console.window.show()
-    console.window.start()
     return console
 
 

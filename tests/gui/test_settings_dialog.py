@@ -257,7 +257,7 @@ def test_tab_walks_the_form_top_to_bottom(qtbot, make_dialog):
     control(dialog, "Account SID").setFocus()
     qtbot.waitUntil(lambda: control(dialog, "Account SID").hasFocus())
     order = []
-    for _ in range(9):
+    for _ in range(11):
         order.append(dialog.focusWidget().accessibleName())
         qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
     assert order == [
@@ -266,8 +266,45 @@ def test_tab_walks_the_form_top_to_bottom(qtbot, make_dialog):
         "API Key SID",
         "API Secret",
         "Test",
+        "Tunnel",
+        "Agent API",  # the default provider's one field; the others are hidden
         "Region",
         "Refresh interval",
         "Webhook port",
         "OK",
     ]
+
+
+def test_tunnel_choice_shows_its_fields_and_keeps_the_ngrok_token_in_the_keyring(
+    qtbot, make_dialog, preferences, secrets, user_dirs
+):
+    dialog = make_dialog()
+    tunnel = control(dialog, "Tunnel")
+    tunnel.setCurrentIndex(tunnel.findData("ngrok"))
+    assert control(dialog, "ngrok authtoken").isVisibleTo(dialog)
+    assert not control(dialog, "Agent API").isVisibleTo(dialog)
+    qtbot.keyClicks(control(dialog, "ngrok authtoken"), "2abcNGROKsecret")
+    qtbot.keyClicks(control(dialog, "ngrok domain"), "not a domain!")
+    assert not control(dialog, "OK").isEnabled()
+    assert "domain" in control(dialog, "Tunnel error").text()
+    control(dialog, "ngrok domain").clear()
+    qtbot.keyClicks(control(dialog, "ngrok domain"), "abc.ngrok.app")
+    assert control(dialog, "OK").isEnabled()
+    dialog.accept()
+    assert preferences.tunnel_provider == "ngrok"
+    assert preferences.ngrok_domain == "abc.ngrok.app"
+    assert secrets.get("ngrok_authtoken") == "2abcNGROKsecret"
+    for path in user_dirs.root.rglob("*"):
+        if path.is_file():
+            assert b"2abcNGROKsecret" not in path.read_bytes()
+
+
+def test_a_manual_tunnel_needs_a_url(qtbot, make_dialog, preferences):
+    dialog = make_dialog()
+    tunnel = control(dialog, "Tunnel")
+    tunnel.setCurrentIndex(tunnel.findData("manual"))
+    assert not control(dialog, "OK").isEnabled()
+    qtbot.keyClicks(control(dialog, "Public URL"), "https://switchboard.example.com/")
+    assert control(dialog, "OK").isEnabled()
+    dialog.accept()
+    assert preferences.public_url == "https://switchboard.example.com"

@@ -9,18 +9,26 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 
 
 class RunningCommand:
     """A switchboard subprocess whose output lines can be awaited."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        program: Sequence[str] = (sys.executable, "-m", "console"),
+        clean_env: bool = False,
+    ) -> None:
+        """Run program with args; env adds to this process's environment, or is all of it."""
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "console", *args],
+            [*program, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, **(env or {})},
+            env=dict(env or {}) if clean_env else {**os.environ, **(env or {})},
         )
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()

@@ -17,10 +17,10 @@ from console.dial_input import (
     cursor_after_format,
     find_errors,
     format_as_you_type,
-    free_identity,
     normalize_destination,
     validate_request,
 )
+from webhook.names import free_identity
 
 
 @pytest.mark.parametrize(

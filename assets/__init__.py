@@ -1,0 +1,1 @@
+"""Switchboard's icon (SVG and PNG sizes) and Linux .desktop file, loaded as package data."""

@@ -1,0 +1,88 @@
+"""The app icon and .desktop file, read as package data so they work installed and packaged."""
+
+from __future__ import annotations
+
+import configparser
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon, QPixmap
+
+ASSETS_PACKAGE = "assets"
+ICON_NAME = "switchboard"
+ICON_SIZES = (16, 32, 48, 64, 128, 256)
+SVG_SIZE = 512  # the SVG is drawn once at this size, for screens that want more than 256 px
+DESKTOP_FILE = "switchboard.desktop"
+DESKTOP_KEYS = ("Type", "Name", "Exec", "Icon", "Categories")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class MissingAsset(LookupError):
+    """An asset file is absent or broken: the install or the bundle left it out."""
+
+
+def asset(name: str) -> Traversable:
+    """One file of the assets package, wherever the package lives (site-packages, a bundle)."""
+    return files(ASSETS_PACKAGE).joinpath(name)
+
+
+def icon_png(size: int) -> bytes:
+    """The icon drawn at size × size pixels, as PNG bytes."""
+    data = asset(f"{ICON_NAME}-{size}.png").read_bytes()
+    if not data.startswith(PNG_SIGNATURE):
+        raise MissingAsset(f"{ICON_NAME}-{size}.png is not a PNG")
+    return data
+
+
+def icon_svg() -> bytes:
+    """The icon as drawn, in SVG."""
+    return asset(f"{ICON_NAME}.svg").read_bytes()
+
+
+def desktop_entry() -> configparser.ConfigParser:
+    """The Linux .desktop file, parsed; raises MissingAsset if a key a launcher needs is absent."""
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
+    entry.read_string(asset(DESKTOP_FILE).read_text(encoding="utf-8"))
+    if not entry.has_section("Desktop Entry"):
+        raise MissingAsset(f"{DESKTOP_FILE} has no [Desktop Entry] group")
+    missing = [key for key in DESKTOP_KEYS if not entry["Desktop Entry"].get(key)]
+    if missing:
+        raise MissingAsset(f"{DESKTOP_FILE} lacks {', '.join(missing)}")
+    return entry
+
+
+def _svg_pixmap(data: bytes, size: int) -> QPixmap:
+    """Draw the SVG with QtSvg itself, so no SVG image or icon-engine plugin is needed."""
+    from PySide6.QtCore import QByteArray, Qt
+    from PySide6.QtGui import QImage, QPainter, QPixmap
+    from PySide6.QtSvg import QSvgRenderer
+
+    renderer = QSvgRenderer(QByteArray(data))
+    if not renderer.isValid():
+        return QPixmap()
+    image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    renderer.render(painter)
+    painter.end()
+    return QPixmap.fromImage(image)
+
+
+def app_icon() -> QIcon:
+    """Switchboard's icon at every drawn size, for the window, the taskbar and the tray."""
+    # Qt is imported here, not above, so the self-test can check the files without QtGui.
+    from PySide6.QtGui import QIcon, QPixmap
+
+    icon = QIcon()
+    for size in ICON_SIZES:
+        pixmap = QPixmap()
+        if pixmap.loadFromData(icon_png(size), "PNG"):
+            icon.addPixmap(pixmap)
+    large = _svg_pixmap(icon_svg(), SVG_SIZE)
+    if not large.isNull():
+        icon.addPixmap(large)
+    return icon

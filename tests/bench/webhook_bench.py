@@ -1,0 +1,111 @@
+"""Webhook throughput and latency against a quickstart-style Flask app, both over loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from tests.bench.load import LoadResult, Shot, run_load
+from tests.bench.results import Figure
+from tests.helpers.signing import twilio_signature
+
+TOKEN = "b" * 32
+FORM = {
+    "AccountSid": "AC" + "0" * 32,
+    "CallSid": "CA" + "1" * 32,
+    "CallStatus": "in-progress",
+    "From": "+15005550006",
+    "To": "+15551234567",
+    "Direction": "outbound-api",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_listening(port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def start(command: list[str], port: int) -> subprocess.Popen:
+    env = {**os.environ, "TWILIO_AUTH_TOKEN": TOKEN}
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    wait_listening(port)
+    return process
+
+
+def shot(port: int) -> Shot:
+    url = f"http://127.0.0.1:{port}/voice/outbound?" + urlencode(
+        {"room": "DailyStandup", "identity": "alice"}
+    )
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Twilio-Signature": twilio_signature(TOKEN, url, FORM),
+    }
+    return Shot(url, urlencode(FORM).encode(), headers)
+
+
+def measure(command: list[str], port: int, seconds: float) -> tuple[LoadResult, LoadResult]:
+    process = start(command, port)
+    try:
+        run_load(shot(port), 4, 1.0)  # warm up
+        throughput = run_load(shot(port), 16, seconds)
+        latency = run_load(shot(port), 4, seconds)
+    finally:
+        process.terminate()
+        process.wait(10)
+    return throughput, latency
+
+
+def run(seconds: float = 5.0) -> list[Figure]:
+    """Requests per second at 16 clients and p50/p99 at 4, ours beside the quickstart's."""
+    ours_port, base_port = free_port(), free_port()
+    ours_cmd = [sys.executable, "-m", "console", "webhook", "--port", str(ours_port)]
+    base_cmd = [sys.executable, str(Path(__file__).with_name("quickstart_app.py")), str(base_port)]
+    ours, ours_lat = measure(ours_cmd, ours_port, seconds)
+    base, base_lat = measure(base_cmd, base_port, seconds)
+    errors = ours.errors + ours_lat.errors
+    return [
+        Figure(
+            "webhook rps, 16 clients (signed)",
+            ours.rps,
+            "req/s",
+            base.rps,
+            ">= 1.5x quickstart",
+            ours.rps >= 1.5 * base.rps and errors == 0,
+            f"{errors} errors; quickstart {base.errors + base_lat.errors} errors",
+        ),
+        Figure(
+            "webhook p50 latency, 4 clients",
+            ours_lat.p50_ms,
+            "ms",
+            base_lat.p50_ms,
+            "(reported)",
+            True,
+        ),
+        Figure(
+            "webhook p99 latency, 4 clients",
+            ours_lat.p99_ms,
+            "ms",
+            base_lat.p99_ms,
+            "<= 10 ms",
+            ours_lat.p99_ms <= 10.0,
+        ),
+    ]
