@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -71,6 +72,7 @@ class ConsoleSession:
         """The servers are up: hand them to the window."""
         self.runtime, self.secrets = started.runtime, started.secrets
         self.window.start(started.runtime, started.secrets, started.watcher)
+        gc.freeze()  # start-up objects never die: keep them out of the collector's pauses
         log.info(
             "Switchboard ready: %s mode, webhook %s",
             started.runtime.mode,
@@ -100,6 +102,8 @@ def start_runtime(
     secrets: SecretStore | None = None,
 ) -> Started:
     """Live mode when credentials exist (and sandbox mode is not forced), else the sandbox."""
+    import phonenumbers  # noqa: F401 - loaded here, so the dial pad never waits for it
+
     from console.credentials import resolve_credentials
     from console.runtime import start_live, start_sandbox
     from console.secrets_store import SecretStore
@@ -108,6 +112,7 @@ def start_runtime(
     credentials = None if force_sandbox else resolve_credentials(preferences, secrets, env)
     if credentials is None:
         runtime = start_sandbox(bridge.deliver, preferences.webhook_port, ring_delay)
+        _open_history(runtime, bridge)
         return Started(runtime, secrets)
     from console.self_check import TunnelWatcher
     from console.tunnel import make_tunnel
@@ -123,7 +128,21 @@ def start_runtime(
         credentials.auth_token,
         on_public_url=runtime.set_public_url,
     )
+    _open_history(runtime, bridge)
     return Started(runtime, secrets, watcher)
+
+
+def _open_history(runtime: Runtime, bridge: EventBridge) -> None:
+    """Record this session's calls; a history that will not open is reported, not fatal."""
+    from console.history import CallHistory, HistoryError
+
+    try:
+        history = CallHistory()
+    except HistoryError as error:
+        runtime.notes.append(f"Call history is off this session: {error}")
+        return
+    runtime.keep_history(history)
+    bridge.history = history
 
 
 def open_console(
@@ -142,6 +161,10 @@ def open_console(
     bridge.call_status_received.connect(controller.on_bridge_call_status)
     bridge.room_event_received.connect(controller.on_bridge_room_event)
     bridge.request_logged.connect(window.on_bridge_request_logged)
+    bridge.call_status_received.connect(window.dialogs.on_bridge_call_status)
+    bridge.call_status_received.connect(window.routing.on_bridge_call_status)
+    bridge.caller_waiting.connect(window.routing.on_bridge_caller_waiting)
+    bridge.routes_loaded.connect(window.on_bridge_routes_loaded)
     bridge.setParent(window)
     runner.setParent(window)
     session = ConsoleSession(runner, bridge, controller, window)

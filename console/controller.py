@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the runtime pulls in the SDK and Flask, which load in the b
 
 log = logging.getLogger(__name__)
 
+EARLY_EVENTS_KEPT = 500  # calls whose callbacks may beat their create's answer
 INVALID_TO_CODES = frozenset({21211, 21214, 21215, 21216, 21217, 13223, 13224})
 INVALID_FROM_CODES = frozenset({21210, 21212})
 
@@ -62,6 +63,7 @@ class ConsoleController(QObject):
     identity_conflict = Signal(object, str)  # DialRequest, a free identity
     error_reported = Signal(str)  # a failed action, in words
     log_written = Signal(str)  # one line for the event log
+    call_placed_for_list = Signal(object, object)  # DialRequest, Call: emitted on a worker
 
     def __init__(
         self,
@@ -82,6 +84,7 @@ class ConsoleController(QObject):
         self._refresh_again = False
         self._dialing = False
         self._early_events: dict[str, list[CallStatusEvent]] = defaultdict(list)
+        self.call_placed_for_list.connect(self.on_self_call_placed_for_list)
 
     def attach(self, runtime: Runtime) -> None:
         """Start working against this runtime's gateway and webhook."""
@@ -147,7 +150,8 @@ class ConsoleController(QObject):
             if call is None:
                 result.append(person)
                 continue
-            kind = "sip" if call.to.lower().startswith("sip:") else "phone"
+            party = call.from_ if call.direction == "inbound" else call.to
+            kind = "sip" if party.lower().startswith("sip:") else "phone"
             result.append(replace(person, kind=kind, call_sid=call.sid, call_status=call.status))
         return result
 
@@ -246,26 +250,61 @@ class ConsoleController(QObject):
     def place(self, request: DialRequest) -> None:
         """Create the room if missing, then create the call; never retried."""
         self._dialing = True
-        callback = self.runtime.room_status_url
-        url = self.runtime.outbound_url(request.room, request.identity)
-        status_url = self.runtime.call_status_url
+        self.runner.submit(
+            lambda: self.place_now(request),
+            lambda call: self._on_placed(request, call),
+            self._on_dial_error,
+        )
 
-        def job() -> Call:
-            if self.gateway.find_room(request.room) is None:
-                try:
-                    self.gateway.create_room(request.room, status_callback=callback)
-                except Exception as error:
-                    if getattr(error, "code", 0) != 53113:  # created meanwhile: fine
-                        raise
-            return self.gateway.place_call(request.to, request.from_, url, status_url, CALL_EVENTS)
+    def place_now(self, request: DialRequest) -> Call:
+        """Blocking, for worker threads: create the room if missing, place the call, record it."""
+        assert self.runtime is not None and self.gateway is not None
+        runtime, gateway = self.runtime, self.gateway
+        if gateway.find_room(request.room) is None:
+            try:
+                gateway.create_room(request.room, status_callback=runtime.room_status_url)
+            except Exception as error:
+                if getattr(error, "code", 0) != 53113:  # created meanwhile: fine
+                    raise
+        url = runtime.outbound_url(request.room, request.identity)
+        call = gateway.place_call(
+            request.to, request.from_, url, runtime.call_status_url, CALL_EVENTS
+        )
+        if runtime.history is not None:  # recorded before the window hears of it
+            placed = replace(call, room=request.room, identity=request.identity)
+            try:
+                runtime.history.record_call(placed)
+            except Exception:  # the call is placed all the same: never report it failed
+                log.exception("could not record call %s in the history", call.sid)
+        return call
 
-        self.runner.submit(job, lambda call: self._on_placed(request, call), self._on_dial_error)
+    def place_from_list(self, request: DialRequest) -> Call:
+        """place_now for a dial list (worker thread); the call also shows under Calls."""
+        call = self.place_now(request)
+        self.call_placed_for_list.emit(request, call)  # queued to the GUI thread
+        return call
 
-    def _on_placed(self, request: DialRequest, call: Call) -> None:
+    @Slot(object, object)
+    def on_self_call_placed_for_list(self, request: DialRequest, call: Call) -> None:
+        """A dial list placed a call: list it with the session's calls."""
+        self._list_call(request, call)
+        self.refresh()
+
+    def list_call(self, call: Call) -> None:
+        """Show a call the console now handles (e.g. an incoming caller it put in a room)."""
+        self.calls_model.upsert(call)
+        for event in self._early_events.pop(call.sid, []):
+            self._apply_status(event)
+
+    def _list_call(self, request: DialRequest, call: Call) -> Call:
         call = replace(call, room=request.room, identity=request.identity, placed_at=self._now())
         self.calls_model.upsert(call)
         for event in self._early_events.pop(call.sid, []):
             self._apply_status(event)
+        return call
+
+    def _on_placed(self, request: DialRequest, call: Call) -> None:
+        call = self._list_call(request, call)
         self.log_written.emit(f"Dialing {request.to} into {request.room} ({call.sid})")
         self._set_dialing(False)
         self.dial_placed.emit(call)
@@ -285,6 +324,8 @@ class ConsoleController(QObject):
         if not event.call_sid:  # the tunnel self-check's signed probe, not a call
             return
         if self.calls_model.call(event.call_sid) is None:
+            if len(self._early_events) >= EARLY_EVENTS_KEPT:  # calls that were never ours
+                self._early_events.pop(next(iter(self._early_events)))
             self._early_events[event.call_sid].append(event)
             return
         self._apply_status(event)

@@ -290,6 +290,8 @@ class DialListRunner:
             if self._running:
                 raise RuntimeError("wait for the dial list to finish before retrying")
             again = [i for i, state in enumerate(self._states) if state.status in statuses]
+            for index in again:  # a late callback for the old call must not touch the new one
+                self._by_sid.pop(self._states[index].call_sid, None)
         for index in again:
             self._update(index, status=PENDING, call_sid="", message="")
         return [self._entries[index] for index in again]

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Signal
 
-from webhook.events import CallStatusEvent, Event, RequestLogged, RoomEvent
+from webhook.events import (
+    CallerWaiting,
+    CallStatusEvent,
+    Event,
+    RequestLogged,
+    RoomEvent,
+    RoutesLoaded,
+)
+
+if TYPE_CHECKING:
+    from console.history import CallHistory
+
+log = logging.getLogger(__name__)
 
 
 class EventBridge(QObject):
@@ -13,12 +28,30 @@ class EventBridge(QObject):
     call_status_received = Signal(object)
     room_event_received = Signal(object)
     request_logged = Signal(object)
+    caller_waiting = Signal(object)  # CallerWaiting: an incoming caller is on hold
+    routes_loaded = Signal(object)  # RoutesLoaded: the webhook reread routes.toml
+
+    history: CallHistory | None = None  # status callbacks are recorded here as they arrive
 
     def deliver(self, event: Event) -> None:
         """Hand one webhook event to the GUI thread; this is the webhook's on_event."""
         if isinstance(event, CallStatusEvent):
+            self._record(event)
             self.call_status_received.emit(event)
         elif isinstance(event, RoomEvent):
             self.room_event_received.emit(event)
         elif isinstance(event, RequestLogged):
             self.request_logged.emit(event)
+        elif isinstance(event, CallerWaiting):
+            self.caller_waiting.emit(event)
+        elif isinstance(event, RoutesLoaded):
+            self.routes_loaded.emit(event)
+
+    def _record(self, event: CallStatusEvent) -> None:
+        history = self.history
+        if history is None or not event.call_sid:
+            return
+        try:
+            history.record_event(event)
+        except Exception:  # a full disk must not stop the window hearing about calls
+            log.exception("could not record call %s in the history", event.call_sid)

@@ -135,6 +135,16 @@ def _room(resource: Any, participant_count: int = 0) -> Room:
     )
 
 
+def _number(resource: Any) -> PhoneNumber:
+    return PhoneNumber(
+        resource.sid,
+        resource.phone_number,
+        resource.friendly_name or "",
+        resource.voice_url or "",
+        resource.status_callback or "",
+    )
+
+
 def _call(resource: Any) -> Call:
     return Call(
         sid=resource.sid,
@@ -246,18 +256,18 @@ class Gateway:
     @_read
     def list_numbers(self) -> list[PhoneNumber]:
         """The account's phone numbers, for the caller-ID choice."""
-        return [
-            PhoneNumber(n.sid, n.phone_number, n.friendly_name or "", n.voice_url or "")
-            for n in self._client.incoming_phone_numbers.list()
-        ]
+        return [_number(n) for n in self._client.incoming_phone_numbers.list()]
 
     @_translated
-    def set_voice_url(self, number_sid: str, voice_url: str) -> PhoneNumber:
-        """Point one of the account's numbers at a voice webhook; returns the updated number."""
-        n = self._client.incoming_phone_numbers(number_sid).update(
-            voice_url=voice_url, voice_method="POST"
-        )
-        return PhoneNumber(n.sid, n.phone_number, n.friendly_name or "", n.voice_url or "")
+    def set_voice_url(
+        self, number_sid: str, voice_url: str, status_callback: str | None = None
+    ) -> PhoneNumber:
+        """Point one of the account's numbers at a voice webhook (and, if given, its call
+        progress callback, which is how the console hears that a waiting caller hung up)."""
+        options: dict[str, Any] = {"voice_url": voice_url, "voice_method": "POST"}
+        if status_callback is not None:
+            options.update(status_callback=status_callback, status_callback_method="POST")
+        return _number(self._client.incoming_phone_numbers(number_sid).update(**options))
 
     def place_call(
         self, to: str, from_: str, url: str, status_callback: str, events: Iterable[str]
@@ -355,6 +365,11 @@ class Gateway:
     def hang_up(self, call_sid: str) -> None:
         """End a call: completed if answered, canceled if still ringing."""
         self._client.calls(call_sid).update(status="completed")
+
+    @_translated
+    def redirect_call(self, call_sid: str, twiml: str) -> Call:
+        """Give a live call new instructions (e.g. join a room); 21220 once it is not live."""
+        return _call(self._client.calls(call_sid).update(twiml=twiml))
 
     def _connected(self, room_sid: str) -> list[Any]:
         return self._client.video.v1.rooms(room_sid).participants.list(status="connected")

@@ -9,19 +9,21 @@ from PySide6.QtCore import QByteArray, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QWidget
 
+from console.call_routing import CallRouting
 from console.calls_panel import CallsPanel
 from console.controller import ConsoleController
 from console.dial_input import DialRequest
 from console.dial_pad import DialPad
 from console.event_log import EventLog, describe_request
 from console.health_monitor import HealthMonitor
-from console.new_room_dialog import NewRoomDialog
 from console.preferences import Preferences
 from console.prompts import ask
 from console.records import Call, Participant, PhoneNumber, Room
 from console.rooms_panel import RoomsPanel
 from console.status_bar import ConsoleStatusBar
-from webhook.events import RequestLogged
+from console.waiting_panel import WaitingPanel
+from console.window_dialogs import WindowDialogs
+from webhook.events import RequestLogged, RoutesLoaded
 
 if TYPE_CHECKING:
     from console.credentials import Credentials
@@ -50,11 +52,14 @@ class MainWindow(QMainWindow):
         self.env = env
         self.check_credentials = check_credentials
         self._room_to_select = ""
+        self.numbers: list[PhoneNumber] = []  # the account's, for caller-ID choices
         self.setWindowTitle("Switchboard")
         self.setMinimumSize(1024, 640)
         self.rooms = RoomsPanel(controller.rooms_model, controller.participants_model)
         self.dial_pad = DialPad()
         self.calls = CallsPanel(controller.calls_model)
+        self.routing = CallRouting(controller, self)
+        self.waiting = WaitingPanel(self.routing.waiting_model)
         self.event_log = EventLog(self)
         self.status = ConsoleStatusBar(self)
         self.setStatusBar(self.status)
@@ -65,6 +70,7 @@ class MainWindow(QMainWindow):
         self.tick_timer = QTimer(self)
         self.tick_timer.setInterval(1000)
         self.health = HealthMonitor(controller.runner, self)
+        self.dialogs = WindowDialogs(self)
         self._build_actions()
         self._connect_signals()
         self.refresh_timer.setInterval(self.preferences.refresh_interval * 1000)
@@ -82,9 +88,15 @@ class MainWindow(QMainWindow):
         top.setStretchFactor(0, 3)
         top.setStretchFactor(1, 1)
         top.setSizes([800, 320])
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self.calls)
+        bottom.addWidget(self.waiting)
+        bottom.setStretchFactor(0, 3)
+        bottom.setStretchFactor(1, 1)
+        bottom.setSizes([800, 320])
         main = QSplitter(Qt.Orientation.Vertical)
         main.addWidget(top)
-        main.addWidget(self.calls)
+        main.addWidget(bottom)
         main.setStretchFactor(0, 2)
         main.setStretchFactor(1, 1)
         main.setSizes([440, 220])
@@ -107,7 +119,7 @@ class MainWindow(QMainWindow):
             file_menu,
             "&Settings…",
             "Ctrl+,",
-            self.on_settings_triggered,
+            self.dialogs.settings,
         )
         file_menu.addSeparator()
         self.quit_action = self._action(file_menu, "&Quit", "Ctrl+Q", self.close)
@@ -116,7 +128,7 @@ class MainWindow(QMainWindow):
             rooms_menu, "&Refresh", "Ctrl+R", self.controller.refresh
         )
         self.new_room_action = self._action(
-            rooms_menu, "&New room…", "Ctrl+N", self.on_rooms_new_room_requested
+            rooms_menu, "&New room…", "Ctrl+N", self.dialogs.new_room
         )
         calls_menu = bar.addMenu("&Calls")
         self.dial_action = self._action(calls_menu, "&Dial", "Ctrl+D", self.dial_pad.dial)
@@ -128,9 +140,16 @@ class MainWindow(QMainWindow):
         )
         calls_menu.addSeparator()
         self.route_action = self._action(
-            calls_menu, "&Route incoming calls here…", "Ctrl+I", self.on_route_triggered
+            calls_menu, "&Route incoming calls here…", "Ctrl+I", self.dialogs.routing
         )
         self.route_action.setEnabled(False)
+        self.history_action = self._action(calls_menu, "Histor&y…", "Ctrl+Y", self.dialogs.history)
+        self.routes_action = self._action(
+            calls_menu, "Incoming call rout&es…", "", self.dialogs.routes
+        )
+        self.dial_list_action = self._action(
+            calls_menu, "Dial &list…", "Ctrl+Shift+D", self.dialogs.dial_list
+        )
         view_menu = bar.addMenu("&View")
         self.log_action = self.event_log.toggleViewAction()
         self.log_action.setShortcut(QKeySequence("Ctrl+L"))
@@ -148,7 +167,7 @@ class MainWindow(QMainWindow):
         c.log_written.connect(self.event_log.write)
         self.dial_pad.dial_requested.connect(self.on_dial_pad_dial_requested)
         self.rooms.room_selected.connect(self.on_rooms_room_selected)
-        self.rooms.new_room_requested.connect(self.on_rooms_new_room_requested)
+        self.rooms.new_room_requested.connect(self.dialogs.new_room)
         self.rooms.end_room_requested.connect(self.on_rooms_end_room_requested)
         self.rooms.disconnect_requested.connect(self.on_rooms_disconnect_requested)
         self.calls.hang_up_requested.connect(self.on_calls_hang_up_requested)
@@ -156,6 +175,12 @@ class MainWindow(QMainWindow):
         self.event_log.visibilityChanged.connect(self.status.log_button.setChecked)
         self.refresh_timer.timeout.connect(c.refresh)
         self.tick_timer.timeout.connect(c.calls_model.tick)
+        self.tick_timer.timeout.connect(self.routing.waiting_model.tick)
+        self.waiting.put_in_room_requested.connect(self.on_waiting_put_in_room_requested)
+        self.rooms.caller_dropped.connect(self.on_rooms_caller_dropped)
+        self.rooms.move_requested.connect(self.dialogs.move)
+        self.routing.waiting_failed.connect(self.on_routing_waiting_failed)
+        self.routing.routed.connect(self.event_log.write)
         self.health.checked.connect(self.on_health_checked)
 
     def _apply_preferences(self) -> None:
@@ -214,6 +239,7 @@ class MainWindow(QMainWindow):
 
     @Slot(list)
     def on_controller_numbers_loaded(self, numbers: list[PhoneNumber]) -> None:
+        self.numbers = numbers
         self.dial_pad.set_numbers(numbers)
         if self.preferences.last_from:
             self.dial_pad.choose_caller_id(self.preferences.last_from)
@@ -221,6 +247,7 @@ class MainWindow(QMainWindow):
     @Slot(list)
     def on_controller_rooms_loaded(self, rooms: list[Room]) -> None:
         self.dial_pad.set_rooms([r.unique_name for r in rooms])
+        self.waiting.set_rooms([r.unique_name for r in rooms])
         if self._room_to_select and self.rooms.select_room_named(self._room_to_select):
             self._room_to_select = ""
 
@@ -294,20 +321,6 @@ class MainWindow(QMainWindow):
         if room is not None:
             self.dial_pad.set_room(room.unique_name)
 
-    @Slot()
-    def on_rooms_new_room_requested(self) -> None:
-        taken = {r.unique_name for r in self.controller.rooms_model.records()}
-        dialog = NewRoomDialog(taken, self)
-        dialog.setObjectName("new-room")
-
-        def on_accepted() -> None:
-            self.controller.create_room(dialog.room_name(), dialog.limit.value())
-            self.dial_pad.set_room(dialog.room_name())
-
-        dialog.accepted.connect(on_accepted)
-        dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
-
     @Slot(object)
     def on_rooms_end_room_requested(self, room: Room) -> None:
         ask(
@@ -321,6 +334,19 @@ class MainWindow(QMainWindow):
             ],
         )
 
+    @Slot(str, str, str)
+    def on_waiting_put_in_room_requested(self, call_sid: str, room: str, identity: str) -> None:
+        self.routing.put_in_room(call_sid, room, identity)
+
+    @Slot(str, object)
+    def on_rooms_caller_dropped(self, call_sid: str, room: Room) -> None:
+        self.routing.put_in_room(call_sid, room.unique_name, self.waiting.identity_for(call_sid))
+
+    @Slot(str)
+    def on_routing_waiting_failed(self, message: str) -> None:
+        self.waiting.show_error(message)
+        self.on_controller_error_reported(message)
+
     @Slot(object)
     def on_rooms_disconnect_requested(self, participant: Participant) -> None:
         self.controller.disconnect(participant)
@@ -328,6 +354,13 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def on_calls_hang_up_requested(self, call: Call) -> None:
         self.controller.hang_up(call)
+
+    @Slot(object)
+    def on_bridge_routes_loaded(self, event: RoutesLoaded) -> None:
+        if event.error:
+            self.on_controller_error_reported(f"Routes file not used: {event.error}")
+        else:
+            self.event_log.write(f"Routes loaded from {event.path}")
 
     @Slot(object)
     def on_bridge_request_logged(self, event: RequestLogged) -> None:
@@ -348,39 +381,6 @@ class MainWindow(QMainWindow):
             self.dial_pad.focus_number()
 
     @Slot()
-    def on_route_triggered(self) -> None:
-        from console.routing_dialog import RoutingDialog
-
-        runtime = self.controller.runtime
-        if runtime is None:
-            return
-        dialog = RoutingDialog(
-            runtime.gateway, self.controller.runner, self.preferences, runtime.public_url, self
-        )
-        dialog.setObjectName("routing")
-        dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
-
-    @Slot()
-    def on_settings_triggered(self) -> None:
-        from console.settings_dialog import SettingsDialog
-
-        if self.secrets is None:
-            return
-        dialog = SettingsDialog(
-            self.preferences,
-            self.secrets,
-            self.env,
-            self.controller.runner,
-            self.check_credentials,
-            self,
-        )
-        dialog.setObjectName("settings")
-        dialog.settings_saved.connect(self.on_settings_saved)
-        dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
-
-    @Slot()
     def on_settings_saved(self) -> None:
         self._apply_preferences()
         self.status.showMessage(
@@ -393,5 +393,6 @@ class MainWindow(QMainWindow):
         self.preferences.window_geometry = bytes(self.saveGeometry().data())
         for timer in (self.refresh_timer, self.tick_timer):
             timer.stop()
+        self.dialogs.stop()
         self.health.stop()
         super().closeEvent(event)

@@ -243,10 +243,16 @@ class Preferences:
         """The VoiceUrl a number had before Switchboard routed it here ("" if none kept)."""
         return _text(self._settings.value(f"routing/{number_sid}/previous_voice_url"))
 
-    def remember_voice_url(self, number_sid: str, url: str) -> None:
-        """Keep a number's VoiceUrl from before routing it here ("" forgets it)."""
-        key = f"routing/{number_sid}/previous_voice_url"
+    def previous_status_callback(self, number_sid: str) -> str:
+        """The StatusCallback a number had before Switchboard routed it here."""
+        return _text(self._settings.value(f"routing/{number_sid}/previous_status_callback"))
+
+    def remember_voice_url(self, number_sid: str, url: str, status_callback: str = "") -> None:
+        """Keep a number's VoiceUrl and StatusCallback from before routing it here ("" forgets)."""
         if url:
-            self._settings.setValue(key, url)
+            self._settings.setValue(f"routing/{number_sid}/previous_voice_url", url)
+            self._settings.setValue(
+                f"routing/{number_sid}/previous_status_callback", status_callback
+            )
         else:
-            self._settings.remove(key)
+            self._settings.remove(f"routing/{number_sid}")

@@ -70,3 +70,4 @@ class PhoneNumber:
     number: str
     friendly_name: str
     voice_url: str = ""
+    status_callback: str = ""

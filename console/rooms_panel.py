@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt, Signal, Slot
+from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -16,6 +17,9 @@ from console.participants_model import ParticipantsModel
 from console.records import Participant, Room
 from console.rooms_model import RoomsModel
 from console.table_view import RecordTableView
+from console.waiting_model import call_sid_of
+
+_DRAG_EVENTS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
 
 
 def _titled(title: str, body: QWidget, *buttons: QPushButton) -> QWidget:
@@ -48,6 +52,8 @@ class RoomsPanel(QWidget):
     new_room_requested = Signal()
     end_room_requested = Signal(object)  # Room
     disconnect_requested = Signal(object)  # Participant
+    move_requested = Signal(object)  # Participant whose call the console connected
+    caller_dropped = Signal(str, object)  # call_sid of a waiting caller, the Room it was dropped on
 
     def __init__(
         self, rooms: RoomsModel, participants: ParticipantsModel, parent: QWidget | None = None
@@ -60,8 +66,15 @@ class RoomsPanel(QWidget):
         self.disconnect_button = _button(
             "D&isconnect", "Disconnect", "Disconnect the selected participant"
         )
+        self.move_button = _button(
+            "&Move…", "Move", "Move the selected phone or SIP participant to another room"
+        )
         self.rooms_box = _titled("Rooms", self.rooms_view, self.new_button, self.end_button)
-        self.people_box = _titled("Participants", self.participants_view, self.disconnect_button)
+        self.people_box = _titled(
+            "Participants", self.participants_view, self.disconnect_button, self.move_button
+        )
+        self.rooms_view.viewport().setAcceptDrops(True)  # waiting callers are dropped on rooms
+        self.rooms_view.viewport().installEventFilter(self)
         self.empty_hint = QLabel("No rooms in progress. Dial into a new room name to create one.")
         self.empty_hint.setWordWrap(True)
         self.empty_hint.setStyleSheet("color: palette(mid);")
@@ -83,10 +96,13 @@ class RoomsPanel(QWidget):
         rooms = self.rooms_view.model()
         rooms.modelReset.connect(self.on_rooms_reset)
         rooms.dataChanged.connect(self.on_rooms_changed)
-        self.participants_view.model().modelReset.connect(self.on_participants_reset)
+        participants = self.participants_view.model()
+        participants.modelReset.connect(self.on_participants_reset)
+        participants.dataChanged.connect(self.on_participants_changed)
         self.new_button.clicked.connect(self.new_room_requested)
         self.end_button.clicked.connect(self.on_end_clicked)
         self.disconnect_button.clicked.connect(self.on_disconnect_clicked)
+        self.move_button.clicked.connect(self.on_move_clicked)
 
     def current_room(self) -> Room | None:
         """The selected room."""
@@ -108,7 +124,9 @@ class RoomsPanel(QWidget):
     def _update_buttons(self) -> None:
         room = self.current_room()
         self.end_button.setEnabled(room is not None)
-        self.disconnect_button.setEnabled(self.current_participant() is not None)
+        participant = self.current_participant()
+        self.disconnect_button.setEnabled(participant is not None)
+        self.move_button.setEnabled(participant is not None and bool(participant.call_sid))
         self.empty_hint.setVisible(self.rooms_view.model().rowCount() == 0)
         title = f"Participants of {room.unique_name}" if room else "Participants"
         self.people_box.heading.setText(f"<b>{title}</b>")  # type: ignore[attr-defined]
@@ -136,6 +154,10 @@ class RoomsPanel(QWidget):
         self._update_buttons()
 
     @Slot()
+    def on_participants_changed(self) -> None:
+        self._update_buttons()
+
+    @Slot()
     def on_end_clicked(self) -> None:
         room = self.current_room()
         if room is not None:
@@ -146,3 +168,33 @@ class RoomsPanel(QWidget):
         participant = self.current_participant()
         if participant is not None:
             self.disconnect_requested.emit(participant)
+
+    @Slot()
+    def on_move_clicked(self) -> None:
+        participant = self.current_participant()
+        if participant is not None and participant.call_sid:
+            self.move_requested.emit(participant)
+
+    def room_at(self, event: QDropEvent) -> Room | None:
+        """The room under a drag or drop on the rooms table, or None."""
+        index = self.rooms_view.indexAt(event.position().toPoint())
+        return self.rooms_view.model().record_at(index.row()) if index.isValid() else None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A waiting caller dragged over the rooms table: allowed onto a room row only."""
+        if watched is not self.rooms_view.viewport() or event.type() not in _DRAG_EVENTS:
+            return super().eventFilter(watched, event)
+        call_sid = call_sid_of(event.mimeData())
+        room = self.room_at(event)
+        if not call_sid:
+            event.ignore()  # anything else dragged here is refused, as before drops existed
+        elif event.type() == QEvent.Type.DragEnter:
+            event.acceptProposedAction()  # entering may be over empty space; moves decide
+        elif room is None:
+            event.ignore()
+        else:
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            if event.type() == QEvent.Type.Drop:
+                self.caller_dropped.emit(call_sid, room)
+        return True

@@ -43,6 +43,7 @@ class RoutingDialog(QDialog):
         self.setWindowTitle("Route incoming calls here")
         self._gateway, self._runner, self._preferences = gateway, runner, preferences
         self.target = f"{public_url.rstrip('/')}/voice/incoming"
+        self.status_target = f"{public_url.rstrip('/')}/voice/status"
         self.numbers = QListWidget(accessibleName="Numbers")
         self.route_button = QPushButton("&Route here", accessibleName="Route here")
         self.restore_button = QPushButton("Re&store previous", accessibleName="Restore previous")
@@ -108,16 +109,18 @@ class RoutingDialog(QDialog):
         self.result.setText(error_text(error))
         self._update_buttons()
 
-    def _set_url(self, number: PhoneNumber, url: str, done: str, keep: str) -> None:
+    def _set_url(
+        self, number: PhoneNumber, urls: tuple[str, str], done: str, keep: tuple[str, str]
+    ) -> None:
         self._busy = True
         self._update_buttons()
 
         def job() -> list[PhoneNumber]:
-            self._gateway.set_voice_url(number.sid, url)
+            self._gateway.set_voice_url(number.sid, *urls)
             return self._gateway.list_numbers()
 
         def on_done(numbers: list[PhoneNumber]) -> None:
-            self._preferences.remember_voice_url(number.sid, keep)  # only once it worked
+            self._preferences.remember_voice_url(number.sid, *keep)  # only once it worked
             self.result.setText(done)
             self._on_numbers(numbers)
 
@@ -133,7 +136,8 @@ class RoutingDialog(QDialog):
         if number is None:
             return
         message = f"{number.number} now rings this webhook."
-        self._set_url(number, self.target, message, keep=number.voice_url)
+        urls = (self.target, self.status_target)
+        self._set_url(number, urls, message, keep=(number.voice_url, number.status_callback))
 
     @Slot()
     def on_restore_clicked(self) -> None:
@@ -141,4 +145,5 @@ class RoutingDialog(QDialog):
         previous = self._preferences.previous_voice_url(number.sid) if number else ""
         if number is None or not previous:
             return
-        self._set_url(number, previous, f"{number.number} rings {previous} again.", keep="")
+        urls = (previous, self._preferences.previous_status_callback(number.sid))
+        self._set_url(number, urls, f"{number.number} rings {previous} again.", keep=("", ""))

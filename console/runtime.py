@@ -12,6 +12,7 @@ import requests
 
 from console.credentials import Credentials
 from console.gateway import Gateway
+from console.history import CallHistory
 from console.tunnel import Tunnel, TunnelError
 from console.twilio_http import make_client, sandbox_url_from_env
 from webhook import PortInUse, WebhookServer, create_app
@@ -35,6 +36,7 @@ class Runtime:
     notes: list[str] = field(default_factory=list)
     sandbox_url: str = ""  # where the sandbox's REST API answers, in sandbox mode
     tunnel: Tunnel | None = None  # what makes public_url reach the webhook, in live mode
+    history: CallHistory | None = None  # where calls and their statuses are recorded
     _cleanups: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     @property
@@ -79,6 +81,11 @@ class Runtime:
             return "webhook answered something that is not Switchboard's health check"
         return "" if echoed == nonce else "another server answered the health check"
 
+    def keep_history(self, history: CallHistory) -> None:
+        """Record calls in history; it closes after everything else has stopped."""
+        self.history = history
+        self._cleanups.insert(0, history.close)
+
     def add_cleanup(self, cleanup: Callable[[], object]) -> None:
         """Run cleanup at stop(), after the ones added later (reverse order)."""
         self._cleanups.append(cleanup)
@@ -93,10 +100,32 @@ class Runtime:
                 log.exception("cleanup failed")
 
 
+def _identities_in(gateway: Gateway) -> Callable[[str], set[str]]:
+    """For the webhook: who is connected in a room, so an incoming caller gets a free identity."""
+
+    def identities(room_name: str) -> set[str]:
+        room = gateway.find_room(room_name)
+        return {p.identity for p in gateway.list_participants(room.sid)} if room else set()
+
+    return identities
+
+
 def _start_webhook(
-    auth_token: str, on_event: Callable[[Event], object], port: int, notes: list[str]
+    auth_token: str,
+    on_event: Callable[[Event], object],
+    port: int,
+    notes: list[str],
+    gateway: Gateway,
 ) -> WebhookServer:
-    app = create_app({"AUTH_TOKEN": auth_token, "SKIP_SIGNATURE": not auth_token}, on_event)
+    from webhook.routes_file import default_routes_path
+
+    config = {
+        "AUTH_TOKEN": auth_token,
+        "SKIP_SIGNATURE": not auth_token,
+        "ROUTES_FILE": str(default_routes_path()),  # also when absent: the dialog may create it
+        "ROOM_IDENTITIES": _identities_in(gateway),
+    }
+    app = create_app(config, on_event)
     server = WebhookServer(app, port=port)
     try:
         server.start()
@@ -123,17 +152,15 @@ def start_sandbox(
         box.close()
         raise
     notes: list[str] = []
+    gateway = Gateway(make_client(box.account_sid, box.auth_token, base_url=server.url))
     try:
-        hook = _start_webhook(box.auth_token, on_event, webhook_port, notes)
+        hook = _start_webhook(box.auth_token, on_event, webhook_port, notes, gateway)
     except Exception:
         server.stop()
         box.close()
         raise
     hook.app.config["PUBLIC_URL"] = hook.local_url
-    client = make_client(box.account_sid, box.auth_token, base_url=server.url)
-    runtime = Runtime(
-        "sandbox", box.account_sid, Gateway(client), hook, hook.local_url, notes, server.url
-    )
+    runtime = Runtime("sandbox", box.account_sid, gateway, hook, hook.local_url, notes, server.url)
     runtime.add_cleanup(box.close)
     runtime.add_cleanup(server.stop)
     runtime.add_cleanup(hook.stop)
@@ -156,7 +183,8 @@ def start_live(
     username, password, account_sid = credentials.client_login()
     client = make_client(username, password, account_sid=account_sid, env=env)
     notes: list[str] = []
-    hook = _start_webhook(credentials.auth_token, on_event, webhook_port, notes)
+    gateway = Gateway(client)
+    hook = _start_webhook(credentials.auth_token, on_event, webhook_port, notes, gateway)
     opened = ""
     if tunnel is not None and not public_url:
         try:
@@ -172,7 +200,7 @@ def start_live(
         notes.append("No Auth Token: the webhook cannot check Twilio's signatures.")
     if not (public_url or opened) and not sandbox_url_from_env(env):
         notes.append("No public URL: Twilio cannot reach this webhook until a tunnel is set up.")
-    runtime = Runtime("live", account_sid, Gateway(client), hook, public, notes, tunnel=tunnel)
+    runtime = Runtime("live", account_sid, gateway, hook, public, notes, tunnel=tunnel)
     runtime.add_cleanup(hook.stop)
     if tunnel is not None:
         runtime.add_cleanup(tunnel.close)  # runs before hook.stop: newest first

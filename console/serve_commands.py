@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -120,6 +121,7 @@ def _serve_webhook(args: argparse.Namespace, token: str, stop: threading.Event) 
     print(f"Webhook listening on {server.local_url}", flush=True)
     print(f"Public URL: {app.config['PUBLIC_URL']}", flush=True)
     _print_routes(app)
+    gc.freeze()  # start-up objects never die: keep them out of the collector's pauses
     serve_until_signal("Webhook", server.stop, stop=stop)
     return 0
 

@@ -30,7 +30,7 @@ def create_app(
     config: Mapping[str, Any] | None = None, on_event: Callable[[Event], object] | None = None
 ) -> Flask:
     """Build the webhook app; on_event gets callback and request events off the request thread."""
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # no files to serve: no /static/ route either
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     if app.config["SKIP_SIGNATURE"]:
@@ -43,7 +43,7 @@ def create_app(
 
 
 def _log_request(response: Response) -> Response:
-    if request.path == "/health":
+    if request.path == "/health" or not dispatcher().wanted:
         return response
     detail = request.environ.get("switchboard.rejection", "")
     if not detail and response.mimetype == "text/xml":

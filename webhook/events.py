@@ -128,6 +128,11 @@ class EventDispatcher:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
+    @property
+    def wanted(self) -> bool:
+        """Whether anyone consumes events (a standalone webhook may have no consumer)."""
+        return self._on_event is not None
+
     def submit(self, event: Event) -> None:
         """Queue an event for the consumer; returns at once."""
         if self._on_event is None:

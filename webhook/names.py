@@ -7,6 +7,9 @@ import unicodedata
 from collections.abc import Iterable
 
 MAX_NAME_LENGTH = 128
+# Valid UTF-8 that XML 1.0 cannot carry (besides controls and surrogates): a TwiML document
+# holding one does not parse, and Twilio answers the call with error 12100.
+_NOT_XML = frozenset("\ufffe\uffff")
 # A trailing -2 … -999 marks a variant; longer numbers (phone-4242) belong to the name itself.
 _NUMBERED = re.compile(r"(?P<base>.*)-(?:[2-9]|[1-9][0-9]{1,2})", re.DOTALL)
 
@@ -21,6 +24,8 @@ def _check_text(value: str, what: str) -> str:
     for char in value:
         if unicodedata.category(char) in ("Cc", "Cs"):
             raise InvalidName(f"The {what} contains a control character.")
+        if char in _NOT_XML:
+            raise InvalidName(f"The {what} contains a character that is not allowed.")
     return value
 
 

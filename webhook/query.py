@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl
 
 from webhook.names import decode_utf8
+
+# A parameter name that may be quoted back to the caller (in a spoken error): plain ASCII.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 
 
 def strict_query(raw: bytes) -> dict[str, str]:
@@ -17,5 +21,6 @@ def strict_query(raw: bytes) -> dict[str, str]:
     result: dict[str, str] = {}
     for key, value in pairs:
         name = decode_utf8(key.encode("latin-1"), "query parameter name")
-        result.setdefault(name, decode_utf8(value.encode("latin-1"), name))
+        what = name if _PLAIN_NAME.fullmatch(name) else "query parameter"
+        result.setdefault(name, decode_utf8(value.encode("latin-1"), what))
     return result

@@ -10,6 +10,10 @@ from waitress.server import create_server
 
 log = logging.getLogger(__name__)
 
+# Connections served at once. Waitress's default (100) stops accepting once 100 keep-alive
+# connections are open, and Twilio's 101st request then waits until it gives up (11200).
+CONNECTION_LIMIT = 1000
+
 
 class PortInUse(OSError):
     """The requested port is already taken by another program."""
@@ -43,6 +47,7 @@ class WebhookServer:
                 host=self.host,
                 port=self.requested_port,
                 threads=self.threads,
+                connection_limit=CONNECTION_LIMIT,
                 ident="switchboard",
                 clear_untrusted_proxy_headers=True,
             )

@@ -363,3 +363,58 @@ def test_route_incoming_calls_here_and_restore(qtbot, session):
     qtbot.mouseClick(restore, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: voice_url() == "https://old.example.com/voice", timeout=WAIT)
     qtbot.waitUntil(lambda: not restore.isEnabled(), timeout=WAIT)
+
+
+def test_calls_are_recorded_in_the_history_as_they_happen(qtbot, session):
+    dial_in(qtbot, session, "+15551234567", "History", "pia")
+    qtbot.waitUntil(lambda: people(session) == [("pia", "connected")], timeout=WAIT)
+    history = session.runtime.history
+    (entry,) = history.search()
+    assert (entry.to, entry.room, entry.identity, entry.direction) == (
+        "+15551234567",
+        "History",
+        "pia",
+        "outbound-api",
+    )
+    qtbot.waitUntil(
+        lambda: {"ringing", "in-progress"} <= {s.status for s in history.statuses_of(entry.sid)},
+        timeout=WAIT,
+    )
+    qtbot.mouseClick(by_name(session.window, "Hang up", QPushButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: history.search()[0].final_status == "completed", timeout=WAIT)
+
+
+def test_history_opens_with_ctrl_y_and_shows_the_call(qtbot, session):
+    dial_in(qtbot, session, "+15551234567", "Hist", "quinn")
+    qtbot.waitUntil(lambda: people(session) == [("quinn", "connected")], timeout=WAIT)
+    qtbot.keyClick(session.window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    dialog = session.window.findChild(QDialog, "history")
+    qtbot.waitUntil(dialog.isVisible)
+    table = by_name(dialog, "History", QTableView)
+    qtbot.waitUntil(lambda: table.model().rowCount() == 1, timeout=WAIT)
+    row = [table.model().index(0, c).data() for c in range(table.model().columnCount())]
+    assert "+15551234567" in row and "Hist" in row and "quinn" in row
+
+
+def test_a_dial_list_dials_everyone_into_one_room(qtbot, session):
+    from console.dial_list import parse_dial_list
+
+    qtbot.waitUntil(lambda: by_name(session.window, "From", QComboBox).count() > 0, timeout=WAIT)
+    qtbot.keyClick(
+        session.window,
+        Qt.Key.Key_D,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    dialog = session.window.findChild(QDialog, "dial-list")
+    qtbot.waitUntil(dialog.isVisible)
+    csv = "number,identity\n+15551230001,ann\n+15551230002,ben\nnot a number,cat\n"
+    assert dialog.load_entries(parse_dial_list(csv, "US"), "test")
+    assert by_name(dialog, "Bad rows", QTableView).model().rowCount() == 1
+    dialog.set_room("Town")
+    qtbot.mouseClick(by_name(dialog, "Dial all", QPushButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: session.window.rooms.select_room_named("Town"), timeout=WAIT)
+    expected = [("ann", "connected"), ("ben", "connected")]
+    qtbot.waitUntil(lambda: sorted(people(session)) == expected, timeout=20_000)
+    calls = session.controller.calls_model
+    assert sorted(c.identity for c in calls.records()) == ["ann", "ben"]
+    qtbot.waitUntil(lambda: {s.status for s in dialog.states()} == {"in-progress"}, timeout=WAIT)

@@ -148,7 +148,8 @@ class Placer:
         self.clock.now += self.takes
         if entry.identity in self.fail:
             raise TwilioError("Invalid 'To' Phone Number", 21211, 400)
-        sid = f"CA{entry.identity}"
+        earlier = sum(1 for _, name in self.placed if name == entry.identity) - 1
+        sid = f"CA{entry.identity}" + (f"r{earlier}" if earlier else "")  # a new SID a call
         action = self.during.get(entry.identity)
         if action is not None:
             action(sid)
@@ -233,6 +234,17 @@ def test_retry_dials_only_busy_and_unanswered_entries_again():
     assert [name for _, name in placer.placed] == ["p0", "p1", "p2", "p3", "p1", "p2"]
     assert [s.attempts for s in states] == [1, 2, 2, 1]
     assert [s.status for s in states] == ["completed", "queued", "queued", "failed"]
+
+
+def test_a_late_callback_for_the_first_attempt_leaves_the_retry_alone():
+    runner, _, _, _ = make_runner(1)
+    runner.run()
+    runner.update_call("CAp0", "busy")
+    runner.retry_entries()
+    runner.run()
+    runner.update_call("CAp0r1", "ringing")
+    assert runner.update_call("CAp0", "completed") is None  # the first call's late news
+    assert [s.status for s in runner.states()] == ["ringing"]
 
 
 def test_no_retry_or_second_run_while_running():

@@ -1,0 +1,189 @@
+"""The Routes dialog's logic without Qt: rules as table rows, checks per cell, the file on disk."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from webhook.names import InvalidName, check_identity, check_room_name
+from webhook.routes import (
+    ANY_NUMBER,
+    Route,
+    RoutesError,
+    RoutingRules,
+    is_caller_address,
+    parse_routes,
+    render_routes,
+)
+from webhook.routes_file import read_routes, save_routes
+
+ACTION_ROOM, ACTION_CODE, ACTION_HOLD = "Room", "Ask for a code", "Hold"
+ACTIONS = (ACTION_ROOM, ACTION_CODE, ACTION_HOLD)
+_LABEL_OF = {"room": ACTION_ROOM, "ask_code": ACTION_CODE, "hold": ACTION_HOLD}
+ROUTE_COLUMNS = ("Number", "Action", "Room")
+CODE_COLUMNS = ("Code", "Room")
+CALLER_COLUMNS = ("Number", "Identity")
+_CODE = re.compile(r"[0-9]{1,20}")  # as the webhook reads [codes]: 1 to 20 digits
+
+Row = tuple[str, ...]
+CellErrors = dict[tuple[int, int], str]  # (row, column) -> what is wrong there
+Check = Callable[[Sequence[Row]], CellErrors]
+Stamp = tuple[int, int]  # (mtime_ns, size) of the file as it was read
+
+
+def route_rows(rules: RoutingRules) -> list[Row]:
+    """The [[route]] tables as (number, action label, room) rows."""
+    return [(r.number, _LABEL_OF[r.action], r.room) for r in rules.routes]
+
+
+def code_rows(rules: RoutingRules) -> list[Row]:
+    """The [codes] table as (code, room) rows."""
+    return list(rules.codes.items())
+
+
+def caller_rows(rules: RoutingRules) -> list[Row]:
+    """The [callers] table as (number, identity) rows."""
+    return list(rules.callers.items())
+
+
+def rules_from_rows(
+    routes: Sequence[Row], codes: Sequence[Row], callers: Sequence[Row]
+) -> RoutingRules:
+    """The rules the three tables describe (a route's room counts only for the Room action)."""
+    built = []
+    for number, action, room in routes:
+        if action == ACTION_CODE:
+            built.append(Route(number, ask_code=True))
+        elif action == ACTION_HOLD:
+            built.append(Route(number, hold=True))
+        else:
+            built.append(Route(number, room=room))
+    return RoutingRules(tuple(built), dict(codes), dict(callers))
+
+
+def _room_problem(room: str, empty: str) -> str:
+    if not room:
+        return empty
+    try:
+        check_room_name(room)
+    except InvalidName as error:
+        return str(error)
+    return ""
+
+
+def _duplicates(rows: Sequence[Row], errors: CellErrors, what: str) -> None:
+    seen: set[str] = set()
+    for index, row in enumerate(rows):
+        if row[0] and row[0] in seen and (index, 0) not in errors:
+            errors[index, 0] = f"{row[0]} already has {what} above."
+        seen.add(row[0])
+
+
+def check_route_rows(rows: Sequence[Row]) -> CellErrors:
+    """What is wrong in each cell of the routes table."""
+    errors: CellErrors = {}
+    for index, (number, action, room) in enumerate(rows):
+        if not number:
+            errors[index, 0] = 'Enter the called number: +15005550006, a sip: address or "*".'
+        elif number != ANY_NUMBER and not is_caller_address(number):
+            errors[index, 0] = f"{number} is not an E.164 number (+ and digits), sip: or *."
+        if action not in ACTIONS:
+            errors[index, 1] = f"Choose {', '.join(ACTIONS)}."
+        elif action == ACTION_ROOM and (problem := _room_problem(room, "Enter the room.")):
+            errors[index, 2] = problem
+    _duplicates(rows, errors, "a route")
+    return errors
+
+
+def check_code_rows(rows: Sequence[Row]) -> CellErrors:
+    """What is wrong in each cell of the meeting codes table."""
+    errors: CellErrors = {}
+    for index, (code, room) in enumerate(rows):
+        if not _CODE.fullmatch(code):
+            errors[index, 0] = "A meeting code is 1 to 20 digits (0-9)."
+        if problem := _room_problem(room, "Enter the room this code joins."):
+            errors[index, 1] = problem
+    _duplicates(rows, errors, "a room")
+    return errors
+
+
+def check_caller_rows(rows: Sequence[Row]) -> CellErrors:
+    """What is wrong in each cell of the known callers table."""
+    errors: CellErrors = {}
+    for index, (number, identity) in enumerate(rows):
+        if not is_caller_address(number):
+            errors[index, 0] = "Enter the caller's E.164 number (+ and digits) or sip: address."
+        if not identity:
+            errors[index, 1] = "Enter the identity this caller joins as."
+        else:
+            try:
+                check_identity(identity)
+            except InvalidName as error:
+                errors[index, 1] = str(error)
+    _duplicates(rows, errors, "an identity")
+    return errors
+
+
+def check_rules(rules: RoutingRules) -> str:
+    """'' when the webhook would read these rules back as they are, else what it objects to."""
+    try:
+        parse_routes(render_routes(rules))
+    except RoutesError as error:
+        return f'key "{error.key}": {error.problem}' if error.key else error.problem
+    return ""
+
+
+def file_stamp(path: Path) -> Stamp | None:
+    """The file's modification time and size, or None when there is no file."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
+@dataclass(frozen=True)
+class LoadedRoutes:
+    """The routes file as the dialog found it: its rules, or its problem and raw text."""
+
+    path: Path
+    rules: RoutingRules | None  # None when the file is malformed or unreadable
+    text: str | None = None  # the raw text of a malformed file (None if it cannot be read)
+    error: RoutesError | None = None
+    stamp: Stamp | None = None  # None when the file does not exist
+
+    @property
+    def exists(self) -> bool:
+        """Whether there was a file to read."""
+        return self.stamp is not None
+
+
+def load_routes(path: Path) -> LoadedRoutes:
+    """Read the routes file (blocking: run it on the TaskRunner); a missing file has no rules."""
+    stamp = file_stamp(path)
+    if stamp is None:
+        return LoadedRoutes(path, RoutingRules())
+    try:
+        rules = read_routes(path)
+    except RoutesError as error:
+        try:
+            text: str | None = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = None
+        return LoadedRoutes(path, None, text, error, stamp)
+    return LoadedRoutes(path, rules, stamp=stamp)
+
+
+class RoutesChanged(Exception):
+    """The file changed on disk after the dialog read it, so saving would lose those changes."""
+
+
+def save_if_unchanged(
+    path: Path, rules: RoutingRules, stamp: Stamp | None, force: bool = False
+) -> Path:
+    """Write rules atomically, unless the file changed since it was read (blocking)."""
+    if not force and file_stamp(path) != stamp:
+        raise RoutesChanged(f"{path} changed on disk after it was opened.")
+    return save_routes(path, rules)
