@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
+from werkzeug.datastructures import MultiDict
+from werkzeug.utils import cached_property
 
 from webhook import health, incoming, video, voice
 from webhook.callbacks import DISPATCHER_KEY, dispatcher
@@ -26,11 +29,32 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+class WebhookRequest(Request):
+    """A request whose query string may hold bytes that are not UTF-8.
+
+    Werkzeug decodes it strictly for args and full_path, so such a request (anyone can send one)
+    would end in a 500; here the bytes become U+FFFD. /voice/outbound reads the raw bytes itself
+    (webhook.query) and refuses a room name that is not UTF-8.
+    """
+
+    @cached_property
+    def args(self) -> MultiDict[str, str]:
+        query = self.query_string.decode("utf-8", "replace")
+        return self.parameter_storage_class(
+            parse_qsl(query, keep_blank_values=True, errors="replace")
+        )
+
+    @property
+    def full_path(self) -> str:
+        return f"{self.path}?{self.query_string.decode('utf-8', 'replace')}"
+
+
 def create_app(
     config: Mapping[str, Any] | None = None, on_event: Callable[[Event], object] | None = None
 ) -> Flask:
     """Build the webhook app; on_event gets callback and request events off the request thread."""
     app = Flask(__name__, static_folder=None)  # no files to serve: no /static/ route either
+    app.request_class = WebhookRequest
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     if app.config["SKIP_SIGNATURE"]:

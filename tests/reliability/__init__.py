@@ -1,0 +1,1 @@
+"""Reliability: webhook fuzzing and load, REST faults, crash safety, secrets and binding."""
