@@ -9,7 +9,6 @@ still come right in the end.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -17,31 +16,16 @@ import requests
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton
 
-from console.app import ConsoleSession, open_console
+from console.app import ConsoleSession
 from console.gateway import Gateway
 from console.records import Call
 from console.twilio_http import make_client
 from tests.helpers.widgets import by_name
 
-RING_DELAY = 0.05
 WAIT = 15_000
 SHORT_TIMEOUT = 1.0  # the timeout phase's client gives up after this many seconds...
 SLOW_ANSWER = 3.0  # ...on requests the sandbox holds this long
 ROOMS = ("Ops", "Sales", "Support")
-
-
-@pytest.fixture
-def session(qtbot, preferences, secrets) -> Iterator[ConsoleSession]:
-    """The real window against the in-process sandbox and webhook, with a short ring."""
-    preferences.webhook_port = 0
-    preferences.refresh_interval = 1
-    console = open_console(preferences, secrets, {}, force_sandbox=True, ring_delay=RING_DELAY)
-    qtbot.addWidget(console.window)
-    console.window.show()
-    qtbot.waitExposed(console.window)
-    yield console
-    console.window.close()
-    assert console.shutdown(), "background work did not finish at shutdown"
 
 
 @dataclass
