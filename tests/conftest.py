@@ -76,3 +76,11 @@ def preferences(user_dirs: UserDirs) -> Preferences:
 def secrets(memory_keyring: MemoryKeyring) -> SecretStore:
     """A SecretStore over the test's in-memory keyring."""
     return SecretStore(backend=memory_keyring)
+
+
+# CI explores the same examples every run (a failure there is reproducible); locally, new ones.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
