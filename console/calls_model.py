@@ -46,11 +46,13 @@ class CallsModel(RecordTableModel[Call]):
     def __init__(self, clock: Callable[[], datetime] | None = None, parent=None) -> None:
         self._now = clock or (lambda: datetime.now(UTC))
         columns = [
-            Column[Call]("To", lambda c: c.to),
-            Column[Call]("Room", lambda c: c.room),
-            Column[Call]("Identity", lambda c: c.identity or "(assigned by Twilio)"),
-            Column[Call]("Status", lambda c: c.status),
-            Column[Call]("Duration", lambda c: format_duration(call_seconds(c, self._now()))),
+            Column[Call]("To", lambda c: c.to, chars=20),
+            Column[Call]("Room", lambda c: c.room, chars=16),
+            Column[Call]("Identity", lambda c: c.identity or "(assigned by Twilio)", chars=16),
+            Column[Call]("Status", lambda c: c.status, chars=11),
+            Column[Call](
+                "Duration", lambda c: format_duration(call_seconds(c, self._now())), chars=8
+            ),
             Column[Call]("Error", describe_error),
         ]
         super().__init__(columns, key=lambda c: c.sid, parent=parent)

@@ -21,8 +21,8 @@ class VersionAction(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every subcommand."""
+def build_parser(commands: bool = True) -> argparse.ArgumentParser:
+    """The argument parser; without `commands`, only the window's options (a faster start)."""
     parser = argparse.ArgumentParser(
         prog="switchboard",
         description="Dial phone and SIP participants into Twilio Video rooms.",
@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--sandbox", action="store_true", help="use the offline sandbox even if credentials exist"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    if not commands:
+        parser.set_defaults(command=None)
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     from console import doctor, screenshot_command, self_test, serve_commands
@@ -49,9 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def opens_window(argv: Sequence[str]) -> bool:
+    """Whether argv names no subcommand and asks for no help: the window opens.
+
+    Every subcommand's module is imported to build its parser; the window needs none of them.
+    """
+    return not any(arg in ("-h", "--help") or not arg.startswith("-") for arg in argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(commands=not opens_window(argv)).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -27,11 +27,11 @@ class DialListModel(RecordTableModel[EntryStatus]):
 
     def __init__(self, parent=None) -> None:
         columns = [
-            Column[EntryStatus]("Row", lambda s: str(s.entry.row)),
-            Column[EntryStatus]("Number", lambda s: s.entry.to),
-            Column[EntryStatus]("Identity", lambda s: s.entry.identity),
-            Column[EntryStatus]("Name", lambda s: s.entry.display_name),
-            Column[EntryStatus]("Status", lambda s: s.status),
+            Column[EntryStatus]("Row", lambda s: str(s.entry.row), chars=4),
+            Column[EntryStatus]("Number", lambda s: s.entry.to, chars=16),
+            Column[EntryStatus]("Identity", lambda s: s.entry.identity, chars=16),
+            Column[EntryStatus]("Name", lambda s: s.entry.display_name, chars=16),
+            Column[EntryStatus]("Status", lambda s: s.status, chars=11),
             Column[EntryStatus]("Message", message),
         ]
         super().__init__(columns, key=lambda s: str(s.entry.row), parent=parent)
@@ -48,8 +48,8 @@ class BadRowsModel(RecordTableModel[BadRow]):
 
     def __init__(self, parent=None) -> None:
         columns = [
-            Column[BadRow]("Row", lambda b: str(b.row)),
-            Column[BadRow]("Reason", lambda b: b.reason),
+            Column[BadRow]("Row", lambda b: str(b.row), chars=4),
+            Column[BadRow]("Reason", lambda b: b.reason, chars=24),
             Column[BadRow]("Text", lambda b: b.text),
         ]
         super().__init__(columns, key=lambda b: str(b.row), parent=parent)

@@ -34,14 +34,14 @@ class HistoryModel(RecordTableModel[HistoryEntry]):
 
     def __init__(self, parent=None) -> None:
         columns = [
-            Column[HistoryEntry]("When", when),
-            Column[HistoryEntry]("Direction", direction),
-            Column[HistoryEntry]("From", lambda e: e.from_),
-            Column[HistoryEntry]("To", lambda e: e.to),
-            Column[HistoryEntry]("Room", lambda e: e.room),
-            Column[HistoryEntry]("Identity", lambda e: e.identity),
-            Column[HistoryEntry]("Status", lambda e: e.status),
-            Column[HistoryEntry]("Duration", duration),
+            Column[HistoryEntry]("When", when, chars=19),
+            Column[HistoryEntry]("Direction", direction, chars=9),
+            Column[HistoryEntry]("From", lambda e: e.from_, chars=16),
+            Column[HistoryEntry]("To", lambda e: e.to, chars=16),
+            Column[HistoryEntry]("Room", lambda e: e.room, chars=16),
+            Column[HistoryEntry]("Identity", lambda e: e.identity, chars=16),
+            Column[HistoryEntry]("Status", lambda e: e.status, chars=11),
+            Column[HistoryEntry]("Duration", duration, chars=8),
             Column[HistoryEntry]("Error", error),
         ]
         super().__init__(columns, key=lambda e: e.sid, parent=parent)

@@ -16,10 +16,10 @@ class ParticipantsModel(RecordTableModel[Participant]):
 
     def __init__(self, parent=None) -> None:
         columns = [
-            Column[Participant]("Identity", lambda p: p.identity),
-            Column[Participant]("Kind", lambda p: p.kind or "—"),
-            Column[Participant]("Status", lambda p: p.status),
-            Column[Participant]("Since", _since),
-            Column[Participant]("Call", lambda p: p.call_status),
+            Column[Participant]("Identity", lambda p: p.identity, chars=16),
+            Column[Participant]("Kind", lambda p: p.kind or "—", chars=8),
+            Column[Participant]("Status", lambda p: p.status, chars=11),
+            Column[Participant]("Since", _since, chars=8),
+            Column[Participant]("Call", lambda p: p.call_status, chars=11),
         ]
         super().__init__(columns, key=lambda p: p.sid, parent=parent)

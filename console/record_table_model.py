@@ -19,6 +19,7 @@ class Column(Generic[R]):
 
     title: str
     text: Callable[[R], str]
+    chars: int = 12  # the usual width of its text, in characters: sets the starting width
 
 
 class RecordTableModel(QAbstractTableModel, Generic[R]):
@@ -29,6 +30,11 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         self._columns = list(columns)
         self._key = key
         self._records: list[R] = []
+
+    def column_chars(self, column: int) -> int:
+        """The usual width of a column's text in characters (its title's, if that is wider)."""
+        spec = self._columns[column]
+        return max(spec.chars, len(spec.title))
 
     def records(self) -> list[R]:
         """The records shown, in row order."""

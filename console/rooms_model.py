@@ -27,9 +27,9 @@ class RoomsModel(RecordTableModel[Room]):
     def __init__(self, clock: Callable[[], datetime] | None = None, parent=None) -> None:
         now = clock or (lambda: datetime.now(UTC))
         columns = [
-            Column[Room]("Room", lambda r: r.unique_name),
-            Column[Room]("Type", lambda r: r.type),
-            Column[Room]("People", lambda r: str(r.participant_count)),
-            Column[Room]("Age", lambda r: format_age(r.created, now())),
+            Column[Room]("Room", lambda r: r.unique_name, chars=16),
+            Column[Room]("Type", lambda r: r.type, chars=11),
+            Column[Room]("People", lambda r: str(r.participant_count), chars=6),
+            Column[Room]("Age", lambda r: format_age(r.created, now()), chars=6),
         ]
         super().__init__(columns, key=lambda r: r.sid, parent=parent)

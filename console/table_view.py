@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableView, QWidget
 
 from console.record_table_model import RECORD_ROLE, RecordTableModel
 
@@ -26,9 +26,20 @@ class RecordTableView(QTableView):
         self.setAlternatingRowColors(True)
         self.setShowGrid(False)
         self.verticalHeader().hide()
+        # Widths are set once from each column's usual text, not measured from the cells: fitting
+        # to contents would ask the model for every cell on every refresh, on the GUI thread.
+        # The operator can drag a divider, or double-click it to fit that column.
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        self._set_starting_widths()
+
+    def _set_starting_widths(self) -> None:
+        metrics = self.fontMetrics()
+        padding = 2 * self.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin) + 8
+        for column in range(self._records.columnCount() - 1):  # the last one takes what is left
+            chars = self._records.column_chars(column)
+            self.setColumnWidth(column, metrics.horizontalAdvance("n" * chars) + padding)
 
     def current_record(self) -> object | None:
         """The record of the selected row, or None."""

@@ -42,7 +42,6 @@ class WaitingPanel(QWidget):
         self.view.setDefaultDropAction(Qt.DropAction.CopyAction)
         self.view.setToolTip("Drag a caller onto a room to put them in it")
         header = self.view.horizontalHeader()
-        header.setMinimumSectionSize(header.fontMetrics().horizontalAdvance("+15005550006") + 16)
         header.setSectionResizeMode(WAITING_COLUMN, QHeaderView.ResizeMode.Fixed)
         header.resizeSection(  # wide enough for any wait, so ticking never shifts the columns
             WAITING_COLUMN, self.view.fontMetrics().horizontalAdvance("59m 59s · connecting…") + 16

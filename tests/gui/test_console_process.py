@@ -7,13 +7,47 @@ import time
 
 import pytest
 
-from console.cli import build_parser
+from console.cli import build_parser, main, opens_window
 from tests.helpers.processes import RunningCommand
 
 
 def test_no_subcommand_means_the_window():
     assert build_parser().parse_args([]).command is None
     assert build_parser().parse_args(["--sandbox"]).sandbox is True
+
+
+@pytest.mark.parametrize(
+    ("argv", "window"),
+    [
+        ([], True),
+        (["--sandbox", "-v"], True),
+        (["--help"], False),
+        (["-h"], False),
+        (["doctor", "--json"], False),
+        (["--sandbox", "rooms"], False),
+    ],
+)
+def test_the_window_skips_the_subcommand_parsers(argv, window):
+    assert opens_window(argv) is window
+    if window:
+        args = build_parser(commands=False).parse_args(argv)
+        assert args.command is None and args.sandbox is ("--sandbox" in argv)
+
+
+def test_help_still_lists_every_subcommand(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    listed = capsys.readouterr().out
+    for command in ("webhook", "sandbox", "screenshot", "self-test", "doctor", "rooms", "dial"):
+        assert command in listed
+
+
+def test_an_unknown_option_is_refused_without_a_subcommand(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--no-such-option"])
+    assert exit_.value.code == 2
+    assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err
 
 
 def test_opens_in_sandbox_mode_and_exits_zero_on_sigterm(user_dirs):

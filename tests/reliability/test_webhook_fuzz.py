@@ -2,7 +2,7 @@
 
 Each test runs its own number of hypothesis examples and proves it ran them (a counter checked
 after the run); together they send more than 5,000 requests through the real Flask app, and a
-sample of them over a real HTTP connection to the waitress server. See fuzz_requests.py for what
+sample of them over a real HTTP connection to the webhook server. See fuzz_requests.py for what
 is sent and the rules every answer must follow.
 """
 
@@ -250,7 +250,7 @@ def test_over_real_http(served, recorder):
         status, content_type, body = send_raw(served, wire)
         statuses.add(status)
         if status == 400 and malformed_http(wire):
-            return  # waitress refused it before the app saw it, as it should
+            return  # the server refused it before the app saw it, as it should
         fz.check_answer(wire, status, content_type, body)
 
     fuzz(over_http, RUNS["over_http"], check, fz.Wire("POST", "//", "\x80", expect=UNSIGNED))
