@@ -206,7 +206,7 @@ def test_anything_at_all_gets_no_5xx_and_only_whitelisted_twiml(client):
     assert {200, 403, 404, 405} <= statuses and through  # every kind of answer was reached
 
 
-# -- the same over a real socket, to the waitress server the console runs -------------------------
+# -- the same over a real socket, to the webhook server the console runs ---------------------------
 
 
 @pytest.fixture
