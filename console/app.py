@@ -204,8 +204,13 @@ def run_gui(args: argparse.Namespace) -> int:
         Preferences.default(), None, os.environ, force_sandbox=bool(args.sandbox), wait=False
     )
     session.window.show()
-    QTimer.singleShot(0, session.start_in_background)  # after the first paint
-    QTimer.singleShot(0, lambda: log.info("Switchboard window shown"))
+
+    def shown() -> None:
+        log.info("Switchboard window shown")
+        # Only now: the servers' imports would hold the interpreter lock while the window paints.
+        session.start_in_background()
+
+    QTimer.singleShot(0, shown)
     stop_on_signals(app)
     status = app.exec()
     if not session.shutdown():

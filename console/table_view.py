@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from console.record_table_model import RECORD_ROLE, RecordTableModel
 
@@ -36,7 +36,7 @@ class RecordTableView(QTableView):
 
     def _set_starting_widths(self) -> None:
         metrics = self.fontMetrics()
-        padding = 2 * self.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin) + 8
+        padding = 16  # the header's margins and a little air
         for column in range(self._records.columnCount() - 1):  # the last one takes what is left
             chars = self._records.column_chars(column)
             self.setColumnWidth(column, metrics.horizontalAdvance("n" * chars) + padding)
