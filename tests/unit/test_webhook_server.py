@@ -86,3 +86,11 @@ def test_stop_is_idempotent_and_start_returns_same_port():
     assert server.start() == port
     server.stop()
     server.stop()
+
+
+def test_a_client_that_stalls_mid_request_does_not_hold_up_others(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as stalled:
+        stalled.sendall(b"POST /voice/status HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")
+        # The stalled request now occupies a worker; the next one is served by another.
+        for _ in range(3):
+            assert requests.get(server.local_url + "/health", timeout=5).status_code == 200
