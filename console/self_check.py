@@ -88,26 +88,41 @@ def _same_base(one: str, other: str) -> bool:
     return one.strip().rstrip("/").lower() == other.strip().rstrip("/").lower()
 
 
+def _ask(
+    session: requests.Session | None,
+    method: str,
+    url: str,
+    base: str,
+    timeout: float,
+    headers: dict[str, str] | None = None,
+    **options: object,
+) -> requests.Response | CheckResult:
+    """Send one check request (no redirects followed); the answer, or why it did not come back
+    from our webhook (unreachable, or the tunnel's edge answered instead)."""
+    try:
+        answer = (session or requests).request(
+            method,
+            url,
+            headers={**_HEADERS, **(headers or {})},
+            timeout=timeout,
+            allow_redirects=False,
+            **options,
+        )
+    except requests.RequestException as error:
+        return _unreachable(error, base, timeout)
+    problem = _edge_problem(answer, base)
+    return answer if problem is None else problem
+
+
 def check_public_webhook(
     public_url: str, timeout: float = CHECK_TIMEOUT, session: requests.Session | None = None
 ) -> CheckResult:
     """GET {public}/health?nonce=… through the tunnel; ok when our webhook echoes the nonce."""
     base = public_url.strip().rstrip("/")
     nonce = secrets.token_hex(8)
-    http = session or requests
-    try:
-        answer = http.get(
-            f"{base}/health",
-            params={"nonce": nonce},
-            headers=_HEADERS,
-            timeout=timeout,
-            allow_redirects=False,
-        )
-    except requests.RequestException as error:
-        return _unreachable(error, base, timeout)
-    problem = _edge_problem(answer, base)
-    if problem is not None:
-        return problem
+    answer = _ask(session, "GET", f"{base}/health", base, timeout, params={"nonce": nonce})
+    if isinstance(answer, CheckResult):
+        return answer
     if answer.status_code == 403:
         return _failed("auth", f"auth failing: {base} answered HTTP 403 to the health check", base)
     if answer.status_code == 404:
@@ -149,20 +164,10 @@ def check_signed_webhook(
     url = f"{base}/voice/status"
     fields = {"SwitchboardSelfCheck": secrets.token_hex(8)}  # no CallSid: no call's row changes
     signature = RequestValidator(auth_token).compute_signature(url, fields)
-    http = session or requests
-    try:
-        answer = http.post(
-            url,
-            data=fields,
-            headers={**_HEADERS, "X-Twilio-Signature": signature},
-            timeout=timeout,
-            allow_redirects=False,
-        )
-    except requests.RequestException as error:
-        return _unreachable(error, base, timeout)
-    problem = _edge_problem(answer, base)
-    if problem is not None:
-        return problem
+    signed = {"X-Twilio-Signature": signature}
+    answer = _ask(session, "POST", url, base, timeout, headers=signed, data=fields)
+    if isinstance(answer, CheckResult):
+        return answer
     if answer.status_code == 403:
         return _failed(
             "auth",

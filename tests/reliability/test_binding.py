@@ -7,6 +7,7 @@ not from what the program says about itself.
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,9 +32,8 @@ def _address(hex_ip: str) -> str:
     return socket.inet_ntop(socket.AF_INET6, words)
 
 
-def listening_on(port: int) -> set[str]:
-    """The local addresses of every TCP socket listening on port, as the kernel has them."""
-    found = set()
+def _listeners() -> Iterator[tuple[str, int, str]]:
+    """(address, port, socket inode) of every listening TCP socket, as the kernel has them."""
     for table in ("tcp", "tcp6"):
         path = PROC_NET / table
         if not path.exists():
@@ -41,9 +41,13 @@ def listening_on(port: int) -> set[str]:
         for line in path.read_text().splitlines()[1:]:
             fields = line.split()
             hex_ip, hex_port = fields[1].split(":")
-            if fields[3] == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
-                found.add(_address(hex_ip))
-    return found
+            if fields[3] == "0A":  # 0A: LISTEN
+                yield _address(hex_ip), int(hex_port, 16), fields[9]
+
+
+def listening_on(port: int) -> set[str]:
+    """The local addresses of every TCP socket listening on port."""
+    return {address for address, bound, _ in _listeners() if bound == port}
 
 
 def test_listening_sockets_are_read_right():
@@ -127,17 +131,7 @@ def listening_sockets_of(pid: int) -> set[tuple[str, int]]:
             continue
         if target.startswith("socket:["):
             inodes.add(target[len("socket:[") : -1])
-    found = set()
-    for table in ("tcp", "tcp6"):
-        path = PROC_NET / table
-        if not path.exists():
-            continue
-        for line in path.read_text().splitlines()[1:]:
-            fields = line.split()
-            hex_ip, hex_port = fields[1].split(":")
-            if fields[3] == "0A" and fields[9] in inodes:
-                found.add((_address(hex_ip), int(hex_port, 16)))
-    return found
+    return {(address, port) for address, port, inode in _listeners() if inode in inodes}
 
 
 def test_the_switchboard_window_process_listens_on_loopback_only(user_dirs):
