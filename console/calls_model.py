@@ -46,9 +46,9 @@ class CallsModel(RecordTableModel[Call]):
     def __init__(self, clock: Callable[[], datetime] | None = None, parent=None) -> None:
         self._now = clock or (lambda: datetime.now(UTC))
         columns = [
-            Column[Call]("To", lambda c: c.to, chars=20),
-            Column[Call]("Room", lambda c: c.room, chars=16),
-            Column[Call]("Identity", lambda c: c.identity or "(assigned by Twilio)", chars=16),
+            Column[Call]("To", lambda c: c.to, chars=17),
+            Column[Call]("Room", lambda c: c.room, chars=14),
+            Column[Call]("Identity", lambda c: c.identity or "(assigned by Twilio)", chars=14),
             Column[Call]("Status", lambda c: c.status, chars=11),
             Column[Call](
                 "Duration", lambda c: format_duration(call_seconds(c, self._now())), chars=8

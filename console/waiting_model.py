@@ -62,8 +62,8 @@ class WaitingModel(RecordTableModel[WaitingCaller]):
         self._now = clock or (lambda: datetime.now(UTC))
         self._pending: set[str] = set()
         columns = [
-            Column[WaitingCaller]("Caller", lambda w: w.from_, chars=13),
-            Column[WaitingCaller]("Number", lambda w: w.to, chars=13),
+            Column[WaitingCaller]("Caller", lambda w: w.from_, chars=12),
+            Column[WaitingCaller]("Number", lambda w: w.to, chars=12),
             Column[WaitingCaller]("Waiting", self._waiting_text, chars=8),
             Column[WaitingCaller](
                 "Identity", lambda w: w.identity or "(assigned by Twilio)", chars=16

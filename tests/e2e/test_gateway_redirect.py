@@ -13,7 +13,8 @@ from console.records import Call
 from sandbox.core import Sandbox
 from sandbox.server import SandboxServer
 from tests.helpers import wait_until
-from webhook import WebhookServer, create_app, twiml
+from tests.helpers.incoming_line import serve_incoming
+from webhook import create_app, twiml
 from webhook.events import CallerWaiting
 
 EVENTS = ["initiated", "ringing", "answered", "completed"]
@@ -60,14 +61,7 @@ def holding_webhook(sandbox: Sandbox, client, tmp_path: Path) -> Iterator[list]:
     routes.write_text(HOLD_ALL, encoding="utf-8")
     events: list = []
     app = create_app({"AUTH_TOKEN": sandbox.auth_token, "ROUTES_FILE": str(routes)}, events.append)
-    server = WebhookServer(app)
-    server.start()
-    app.config["PUBLIC_URL"] = server.local_url
-    for number in client.incoming_phone_numbers.list():
-        client.incoming_phone_numbers(number.sid).update(
-            voice_url=f"{server.local_url}/voice/incoming",
-            status_callback=f"{server.local_url}/voice/status",
-        )
+    server = serve_incoming(app, client)
     yield events
     server.stop()
 

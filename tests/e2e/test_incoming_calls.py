@@ -17,10 +17,11 @@ from sandbox.core import Sandbox
 from sandbox.server import SandboxServer
 from tests.e2e.conftest import RunningWebhook
 from tests.helpers import wait_until
+from tests.helpers.incoming_line import serve_incoming
 from tests.helpers.processes import RunningCommand
 from tests.helpers.signing import twilio_signature
 from tests.helpers.twiml_parse import parse_twiml, room_of
-from webhook import WebhookServer, create_app, twiml
+from webhook import create_app, twiml
 from webhook.events import CallerWaiting, CallStatusEvent, RequestLogged, RoutesLoaded
 from webhook.incoming import routes_file
 
@@ -126,14 +127,7 @@ def line(
         "HOLD_PAUSE_SECONDS": 2,
     }
     app = create_app(config, events.append)
-    server = WebhookServer(app)
-    server.start()
-    app.config["PUBLIC_URL"] = server.local_url
-    for number in client.incoming_phone_numbers.list():
-        client.incoming_phone_numbers(number.sid).update(
-            voice_url=f"{server.local_url}/voice/incoming",
-            status_callback=f"{server.local_url}/voice/status",
-        )
+    server = serve_incoming(app, client)
     yield Line(
         client, sandbox, sandbox_server.url, RunningWebhook(server.local_url, events), routes, app
     )
