@@ -62,6 +62,10 @@ def opens_window(argv: Sequence[str]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    if getattr(sys, "frozen", False):  # the packaged app: a webhook worker starts this program
+        import multiprocessing
+
+        multiprocessing.freeze_support()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(commands=not opens_window(argv)).parse_args(argv)
     logging.basicConfig(

@@ -30,23 +30,31 @@ def stop_signals() -> Iterator[threading.Event]:
 
 
 def serve_until_signal(
-    name: str, *cleanups: Callable[[], object], stop: threading.Event | None = None
-) -> None:
+    name: str,
+    *cleanups: Callable[[], object],
+    stop: threading.Event | None = None,
+    watch: Callable[[], bool] | None = None,
+) -> int:
     """Say how to stop, block until Ctrl-C or SIGTERM, run the cleanups, and say it stopped.
 
     Pass the event of an enclosing stop_signals() to catch signals from before serving began.
+    watch, if given, is called twice a second; when it returns False serving ends with status 1.
     """
+    status = 0
     with contextlib.ExitStack() as stack:
         if stop is None:
             stop = stack.enter_context(stop_signals())
         print("Press Ctrl-C to stop.", flush=True)
         try:
             while not stop.wait(0.5):
-                pass
+                if watch is not None and not watch():
+                    status = 1
+                    break
         finally:
             for cleanup in cleanups:
                 cleanup()
     print(f"{name} stopped.", flush=True)
+    return status
 
 
 def add_webhook_parser(sub: argparse._SubParsersAction) -> None:
@@ -71,6 +79,14 @@ def add_webhook_parser(sub: argparse._SubParsersAction) -> None:
         "directory); reread whenever the file changes",
     )
     parser.add_argument(
+        "--workers",
+        type=_worker_count,
+        default=0,
+        metavar="N",
+        help="processes that answer requests, sharing the port (default: one per core, at "
+        "most 4); 1 serves from this process",
+    )
+    parser.add_argument(
         "--insecure-skip-signature",
         action="store_true",
         help="DANGEROUS: accept requests without a valid X-Twilio-Signature",
@@ -92,9 +108,17 @@ def run_webhook(args: argparse.Namespace) -> int:
         return _serve_webhook(args, token, stop)
 
 
+def _worker_count(text: str) -> int:
+    count = int(text)
+    if not 1 <= count <= 64:
+        raise argparse.ArgumentTypeError("must be between 1 and 64")
+    return count
+
+
 def _serve_webhook(args: argparse.Namespace, token: str, stop: threading.Event) -> int:
-    from webhook import PortInUse, WebhookServer, create_app  # Flask loads only to serve
+    from webhook import PortInUse
     from webhook.routes_file import default_routes_path
+    from webhook.workers import default_workers
 
     routes = Path(args.routes) if args.routes else default_routes_path()
     if args.routes and not routes.is_file():
@@ -107,31 +131,64 @@ def _serve_webhook(args: argparse.Namespace, token: str, stop: threading.Event) 
         "SKIP_SIGNATURE": args.insecure_skip_signature,
         "ROUTES_FILE": str(routes),  # also when absent: a file created later takes effect
     }
-    app = create_app(config)
-    server = WebhookServer(app, host=args.host, port=args.port)
+    workers = args.workers or default_workers()
+    serve = _serve_in_process if workers == 1 else _serve_from_workers
     try:
-        server.start()
+        return serve(args, config, workers, stop)
     except PortInUse as error:
         print(f"switchboard webhook: {error.strerror}", file=sys.stderr)
         return 1
-    if not args.public_url:
-        app.config["PUBLIC_URL"] = server.local_url
-    if args.insecure_skip_signature:
+
+
+def _announce(config: dict, url: str, how: str) -> None:
+    if config["SKIP_SIGNATURE"]:
         print("WARNING: signature checks are OFF (--insecure-skip-signature)", file=sys.stderr)
-    print(f"Webhook listening on {server.local_url}", flush=True)
-    print(f"Public URL: {app.config['PUBLIC_URL']}", flush=True)
-    _print_routes(app)
+    print(f"Webhook listening on {url} ({how})", flush=True)
+    print(f"Public URL: {config['PUBLIC_URL']}", flush=True)
+    _print_routes(Path(config["ROUTES_FILE"]))
+
+
+def _serve_in_process(args: argparse.Namespace, config: dict, _: int, stop) -> int:
+    from webhook import WebhookServer, create_app  # Flask loads only to serve
+
+    app = create_app(config)
+    server = WebhookServer(app, host=args.host, port=args.port)
+    server.start()
+    config["PUBLIC_URL"] = app.config["PUBLIC_URL"] = args.public_url or server.local_url
+    _announce(config, server.local_url, "1 process")
     gc.freeze()  # start-up objects never die: keep them out of the collector's pauses
-    serve_until_signal("Webhook", server.stop, stop=stop)
-    return 0
+    return serve_until_signal("Webhook", server.stop, stop=stop)
 
 
-def _print_routes(app) -> None:
-    from webhook.incoming import routes_file
+def _serve_from_workers(args: argparse.Namespace, config: dict, workers: int, stop) -> int:
+    from webhook.server import local_url
+    from webhook.workers import WorkerFailed, WorkerPool, listen
 
-    routes = routes_file(app)
-    if routes is None:
-        return
+    listener = listen(args.host, args.port)
+    url = local_url(args.host, listener.getsockname()[1])
+    config["PUBLIC_URL"] = args.public_url or url
+    pool = WorkerPool(listener, config, workers)
+    try:
+        pool.start()
+    except WorkerFailed as error:
+        print(f"switchboard webhook: {error}", file=sys.stderr)
+        return 1
+    _announce(config, url, f"{workers} worker processes")
+
+    def watch() -> bool:
+        pool.replace_dead()
+        if pool.alive:
+            return True
+        print("switchboard webhook: no worker process is left", file=sys.stderr, flush=True)
+        return False
+
+    return serve_until_signal("Webhook", pool.stop, stop=stop, watch=watch)
+
+
+def _print_routes(path: Path) -> None:
+    from webhook.routes_file import RoutesFile
+
+    routes = RoutesFile(path)
     routes.check()
     if not routes.exists:
         print(f"Routes: {routes.path} (none yet: incoming calls join the default room)", flush=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import socket
 import threading
 
 from cheroot import wsgi
@@ -27,8 +28,31 @@ class PortInUse(OSError):
     """The requested port is already taken by another program."""
 
 
+def port_in_use(host: str, port: int) -> PortInUse:
+    """The error for a port another program holds, saying what to do about it."""
+    return PortInUse(
+        errno.EADDRINUSE,
+        f"Port {port} on {host} is already in use; "
+        "choose another port or stop the program that holds it.",
+    )
+
+
+def local_url(host: str, port: int | None) -> str:
+    """The http URL of a server bound to host and port."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 class _Server(wsgi.Server):
-    """cheroot's WSGI server, logging through `logging` instead of writing to stderr."""
+    """cheroot's WSGI server, logging through `logging`; it can serve a socket bound elsewhere."""
+
+    listener: socket.socket | None = None
+
+    def bind(self, family, type, proto=0):
+        if self.listener is None:
+            return super().bind(family, type, proto)
+        self.socket = self.listener
+        self.bind_addr = self.listener.getsockname()[:2]
+        return self.socket
 
     def error_log(self, msg: str = "", level: int = 20, traceback: bool = False) -> None:
         log.log(level, "%s", msg, exc_info=traceback)
@@ -42,8 +66,18 @@ class WebhookServer:
     own connection end to end, which keeps the latency tail short under concurrent requests.
     """
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, threads: int = THREADS) -> None:
+    def __init__(
+        self,
+        app,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = THREADS,
+        listener: socket.socket | None = None,
+    ) -> None:
         self.app = app
+        self.listener = listener  # a listening socket to share with other processes, or None
+        if listener is not None:
+            host, port = listener.getsockname()[:2]
         self.host = host
         self.requested_port = port
         self.threads = threads
@@ -54,8 +88,7 @@ class WebhookServer:
     @property
     def local_url(self) -> str:
         """The loopback URL the server answers on."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return local_url(self.host, self.port)
 
     def start(self) -> int:
         """Bind and begin serving; returns the bound port or raises PortInUse."""
@@ -73,7 +106,12 @@ class WebhookServer:
         server.keep_alive_conn_limit = CONNECTION_LIMIT
         server.max_request_header_size = MAX_HEADER_BYTES
         server.max_request_body_size = MAX_BODY_BYTES
+        server.listener = self.listener
         _prepare_as_daemon(server, self.requested_port)
+        if self.listener is not None:
+            # Other processes accept on this socket too: one that loses the race for a new
+            # connection must get EAGAIN at once, not wait in accept() with its connections idle.
+            server.socket.setblocking(False)
         self._server = server
         self.port = int(server.bind_addr[1])
         self._thread = threading.Thread(target=server.serve, name=f"wsgi-{self.port}", daemon=True)
@@ -116,9 +154,5 @@ def _prepare_as_daemon(server: _Server, port: int) -> None:
         return
     # cheroot folds the bind error into its message: "... ([Errno 98] Address already in use)".
     if f"[Errno {errno.EADDRINUSE}]" in str(failures[0]):
-        raise PortInUse(
-            errno.EADDRINUSE,
-            f"Port {port} on {server.bind_addr[0]} is already in use; "
-            "choose another port or stop the program that holds it.",
-        ) from None
+        raise port_in_use(server.bind_addr[0], port) from None
     raise failures[0]

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from tests.bench.load import LoadResult, Shot, run_load
 from tests.bench.results import Figure
 from tests.helpers.signing import twilio_signature
+from webhook.workers import default_workers
 
 TOKEN = "b" * 32
 FORM = {
@@ -75,11 +76,15 @@ def _median(results: list[LoadResult], by: str) -> LoadResult:
 def run(seconds: float = 3.0) -> list[Figure]:
     """Requests per second at 16 clients and p50/p99 at 4, ours beside the quickstart's.
 
+    Ours is `switchboard webhook` as it starts by default: a worker process per core.
+
     Both servers run throughout and take turns, ROUNDS times, so a change in the machine's load
     lands on both sides; each figure is the median round.
     """
     ours_port, base_port = free_port(), free_port()
+    workers = default_workers()  # what `switchboard webhook` starts on this machine
     ours_cmd = [sys.executable, "-m", "console", "webhook", "--port", str(ours_port)]
+    ours_cmd += ["--workers", str(workers)]
     base_cmd = [sys.executable, str(Path(__file__).with_name("quickstart_app.py")), str(base_port)]
     processes = [start(ours_cmd, ours_port), start(base_cmd, base_port)]
     rounds: dict[str, list[LoadResult]] = {"ours": [], "base": [], "ours_lat": [], "base_lat": []}
@@ -106,7 +111,8 @@ def run(seconds: float = 3.0) -> list[Figure]:
             base.rps,
             ">= 1.5x quickstart",
             ours.rps >= 1.5 * base.rps and errors == 0,
-            f"{errors} errors; quickstart {base.errors + base_lat.errors} errors",
+            f"{workers} worker processes; {errors} errors; "
+            f"quickstart {base.errors + base_lat.errors} errors",
         ),
         Figure(
             "webhook p50 latency, 4 clients",

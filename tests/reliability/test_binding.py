@@ -7,47 +7,19 @@ not from what the program says about itself.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from console.app import open_console
 from sandbox import Sandbox, SandboxServer
+from tests.helpers.proc_net import HAS_PROC_NET, listening_on, listening_sockets_of
 from tests.helpers.processes import RunningCommand
 from webhook import WebhookServer, create_app
 
-PROC_NET = Path("/proc/net")
 pytestmark = pytest.mark.skipif(
-    not (PROC_NET / "tcp").exists(), reason="reads listening sockets from Linux /proc/net"
+    not HAS_PROC_NET, reason="reads listening sockets from Linux /proc/net"
 )
 TOKEN = "c0ffee00c0ffee00c0ffee00c0ffee00"
-
-
-def _address(hex_ip: str) -> str:
-    raw = bytes.fromhex(hex_ip)
-    if len(raw) == 4:
-        return socket.inet_ntop(socket.AF_INET, raw[::-1])
-    words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))  # 4 little-endian words
-    return socket.inet_ntop(socket.AF_INET6, words)
-
-
-def _listeners() -> Iterator[tuple[str, int, str]]:
-    """(address, port, socket inode) of every listening TCP socket, as the kernel has them."""
-    for table in ("tcp", "tcp6"):
-        path = PROC_NET / table
-        if not path.exists():
-            continue
-        for line in path.read_text().splitlines()[1:]:
-            fields = line.split()
-            hex_ip, hex_port = fields[1].split(":")
-            if fields[3] == "0A":  # 0A: LISTEN
-                yield _address(hex_ip), int(hex_port, 16), fields[9]
-
-
-def listening_on(port: int) -> set[str]:
-    """The local addresses of every TCP socket listening on port."""
-    return {address for address, bound, _ in _listeners() if bound == port}
 
 
 def test_listening_sockets_are_read_right():
@@ -119,19 +91,6 @@ def test_the_consoles_webhook_and_sandbox_bind_loopback(qtbot, preferences, secr
     finally:
         session.window.close()
         assert session.shutdown()
-
-
-def listening_sockets_of(pid: int) -> set[tuple[str, int]]:
-    """(address, port) of every TCP socket the process listens on (its fds' socket inodes)."""
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = fd.readlink().name
-        except OSError:  # closed meanwhile
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[len("socket:[") : -1])
-    return {(address, port) for address, port, inode in _listeners() if inode in inodes}
 
 
 def test_the_switchboard_window_process_listens_on_loopback_only(user_dirs):

@@ -1,0 +1,76 @@
+"""Reads the kernel's TCP socket tables (Linux /proc/net) and which process holds each socket."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+PROC_NET = Path("/proc/net")
+HAS_PROC_NET = (PROC_NET / "tcp").exists()
+LISTEN, ESTABLISHED = "0A", "01"
+
+
+def _address(hex_ip: str) -> str:
+    raw = bytes.fromhex(hex_ip)
+    if len(raw) == 4:
+        return socket.inet_ntop(socket.AF_INET, raw[::-1])
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))  # 4 little-endian words
+    return socket.inet_ntop(socket.AF_INET6, words)
+
+
+def tcp_sockets(state: str) -> Iterator[tuple[str, int, str]]:
+    """(local address, local port, socket inode) of every TCP socket in state (LISTEN, ...)."""
+    for table in ("tcp", "tcp6"):
+        path = PROC_NET / table
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            hex_ip, hex_port = fields[1].split(":")
+            if fields[3] == state:
+                yield _address(hex_ip), int(hex_port, 16), fields[9]
+
+
+def listening_on(port: int) -> set[str]:
+    """The local addresses of every TCP socket listening on port."""
+    return {address for address, bound, _ in tcp_sockets(LISTEN) if bound == port}
+
+
+def socket_inodes(pid: int) -> set[str]:
+    """The inodes of every socket the process has open."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = fd.readlink().name
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    return inodes
+
+
+def listening_sockets_of(pid: int) -> set[tuple[str, int]]:
+    """(address, port) of every TCP socket the process listens on."""
+    inodes = socket_inodes(pid)
+    return {(address, port) for address, port, inode in tcp_sockets(LISTEN) if inode in inodes}
+
+
+def accepted_on(port: int, pid: int) -> int:
+    """How many connections to local port the process holds (the server's end of each)."""
+    inodes = socket_inodes(pid)
+    held = [inode for _, local, inode in tcp_sockets(ESTABLISHED) if local == port]
+    return sum(1 for inode in held if inode in inodes)
+
+
+def children(pid: int) -> list[int]:
+    """The process ids whose parent is pid."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
