@@ -14,12 +14,15 @@ from pathlib import Path
 import phonenumbers.data
 import phonenumbers.shortdata
 import pytest
+import requests
 from PyInstaller.archive.readers import pkg_archive_contents
 from PySide6.QtGui import QImage
 
 from console.resources import ICON_SIZES
 from tests.e2e.test_self_test import STEPS
 from tests.helpers.processes import RunningCommand
+from tests.helpers.signing import twilio_signature
+from tests.helpers.twiml_parse import parse_twiml, room_of
 from webhook.health import package_version
 
 pytestmark = pytest.mark.slow
@@ -157,3 +160,25 @@ def test_packaged_console_starts_in_sandbox_mode_and_exits_zero_on_sigterm(bundl
     finally:
         app.process.kill()
     assert status == 0, app.lines
+
+
+def test_packaged_webhook_serves_from_worker_processes(bundle, tmp_path):
+    """Each worker is this same program started again: it must become a worker, not a console."""
+    token = "0123456789abcdef0123456789abcdef"
+    env = clean_env(tmp_path, TWILIO_AUTH_TOKEN=token)
+    command = [str(bundle.program)]
+    hook = RunningCommand(
+        "webhook", "--port", "0", "--workers", "2", program=command, env=env, clean_env=True
+    )
+    try:
+        url = hook.wait_for_line(r"listening on (http://127\.0\.0\.1:\d+) \(2 worker", 60)[1]
+        route = "/voice/outbound?room=DailyStandup&identity=alice"
+        signed = {"X-Twilio-Signature": twilio_signature(token, url + route, {})}
+        for _ in range(10):
+            response = requests.post(url + route, headers=signed, timeout=10)
+            assert response.status_code == 200
+            assert room_of(parse_twiml(response.content)).text == "DailyStandup"
+        status = hook.terminate()
+    finally:
+        hook.process.kill()
+    assert status == 0, hook.lines
