@@ -8,12 +8,12 @@ from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from PySide6.QtGui import QIcon, QPixmap
+    from PySide6.QtGui import QIcon
 
 ASSETS_PACKAGE = "assets"
 ICON_NAME = "switchboard"
-ICON_SIZES = (16, 32, 48, 64, 128, 256)
-SVG_SIZE = 512  # the SVG is drawn once at this size, for screens that want more than 256 px
+# Drawn from the SVG ahead of time: decoding a PNG is quicker than rendering the SVG at start-up.
+ICON_SIZES = (16, 32, 48, 64, 128, 256, 512)
 DESKTOP_FILE = "switchboard.desktop"
 DESKTOP_KEYS = ("Type", "Name", "Exec", "Icon", "Categories")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -54,24 +54,6 @@ def desktop_entry() -> configparser.ConfigParser:
     return entry
 
 
-def _svg_pixmap(data: bytes, size: int) -> QPixmap:
-    """Draw the SVG with QtSvg itself, so no SVG image or icon-engine plugin is needed."""
-    from PySide6.QtCore import QByteArray, Qt
-    from PySide6.QtGui import QImage, QPainter, QPixmap
-    from PySide6.QtSvg import QSvgRenderer
-
-    renderer = QSvgRenderer(QByteArray(data))
-    if not renderer.isValid():
-        return QPixmap()
-    image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
-    image.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(image)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    renderer.render(painter)
-    painter.end()
-    return QPixmap.fromImage(image)
-
-
 def app_icon() -> QIcon:
     """Switchboard's icon at every drawn size, for the window, the taskbar and the tray."""
     # Qt is imported here, not above, so the self-test can check the files without QtGui.
@@ -82,7 +64,4 @@ def app_icon() -> QIcon:
         pixmap = QPixmap()
         if pixmap.loadFromData(icon_png(size), "PNG"):
             icon.addPixmap(pixmap)
-    large = _svg_pixmap(icon_svg(), SVG_SIZE)
-    if not large.isNull():
-        icon.addPixmap(large)
     return icon

@@ -6,18 +6,19 @@ import configparser
 from importlib.resources import files
 
 import pytest
-from PySide6.QtCore import QSize
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QByteArray, QSize, Qt
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtSvg import QSvgRenderer
 
 from console import resources
 from console.resources import (
     DESKTOP_KEYS,
     ICON_SIZES,
-    SVG_SIZE,
     MissingAsset,
     app_icon,
     desktop_entry,
     icon_png,
+    icon_svg,
 )
 
 
@@ -33,15 +34,36 @@ def distinct_colours(image: QImage) -> int:
     )
 
 
-def test_app_icon_has_every_drawn_size_and_the_svg(qapp):
+def test_app_icon_has_every_drawn_size(qapp):
     icon = app_icon()
     assert not icon.isNull()
     sizes = {(size.width(), size.height()) for size in icon.availableSizes()}
-    assert sizes == {(n, n) for n in (*ICON_SIZES, SVG_SIZE)}
-    for size in (*ICON_SIZES, SVG_SIZE):
+    assert sizes == {(n, n) for n in ICON_SIZES}
+    assert max(ICON_SIZES) >= 512  # for screens that want more than 256 px
+    for size in ICON_SIZES:
         image = icon.pixmap(QSize(size, size)).toImage()
         assert (image.width(), image.height()) == (size, size)
         assert distinct_colours(image) > 3, f"the {size} px icon is blank"
+
+
+def test_the_largest_png_is_the_svg_drawn_at_its_size(qapp):
+    """The PNG is drawn ahead of time; if the SVG changes, it must be drawn again."""
+    size = max(ICON_SIZES)
+    drawn = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+    drawn.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(drawn)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    QSvgRenderer(QByteArray(icon_svg())).render(painter)
+    painter.end()
+    shipped = QImage.fromData(icon_png(size), "PNG").convertToFormat(drawn.format())
+    assert shipped.size() == drawn.size()
+    differing = [
+        (x, y)
+        for x in range(0, size, 4)
+        for y in range(0, size, 4)
+        if shipped.pixel(x, y) != drawn.pixel(x, y)
+    ]
+    assert differing == [], f"{len(differing)} pixels differ, e.g. {differing[:5]}"
 
 
 def test_each_png_is_the_size_its_name_says(qapp):

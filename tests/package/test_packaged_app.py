@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_TIMEOUT = 1500  # seconds; the build takes about 100 s on a 2-core machine
 RUN_TIMEOUT = 60
-QT_MODULES = {"QtCore", "QtGui", "QtWidgets", "QtSvg"}
+QT_MODULES = {"QtCore", "QtGui", "QtWidgets"}
 
 
 @dataclass(frozen=True)

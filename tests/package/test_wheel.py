@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from console.resources import ICON_SIZES, SVG_SIZE
+from console.resources import ICON_SIZES
 
 pytestmark = pytest.mark.slow
 
@@ -68,5 +68,5 @@ def test_wheel_installs_the_assets_and_the_icon_loads_from_site_packages(tmp_pat
     found = json.loads(probe.stdout)
     assert Path(found["assets"]).is_relative_to(site)
     assert Path(found["resources"]).is_relative_to(site)
-    assert found["sizes"] == sorted((*ICON_SIZES, SVG_SIZE))
+    assert found["sizes"] == sorted(ICON_SIZES)
     assert found["desktop"] == "switchboard"
