@@ -33,10 +33,12 @@ def start(workers: int) -> tuple[RunningCommand, int]:
     command = RunningCommand(
         "webhook", "--port", "0", "--workers", str(workers), env={"TWILIO_AUTH_TOKEN": TOKEN}
     )
-    port = command.wait_for_line(
-        rf"listening on http://127\.0\.0\.1:(\d+) \({workers} (?:worker )?process"
-    )
-    return command, int(port.group(1))
+    try:
+        ready = rf"listening on http://127\.0\.0\.1:(\d+) \({workers} (?:worker )?process"
+        return command, int(command.wait_for_line(ready).group(1))
+    except BaseException:
+        command.process.kill()  # it would outlive the test otherwise
+        raise
 
 
 def workers_of(command: RunningCommand, port: int) -> set[int]:
