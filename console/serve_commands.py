@@ -132,9 +132,10 @@ def _serve_webhook(args: argparse.Namespace, token: str, stop: threading.Event) 
         "ROUTES_FILE": str(routes),  # also when absent: a file created later takes effect
     }
     workers = args.workers or default_workers()
-    serve = _serve_in_process if workers == 1 else _serve_from_workers
     try:
-        return serve(args, config, workers, stop)
+        if workers == 1:
+            return _serve_in_process(args, config, stop)
+        return _serve_from_workers(args, config, workers, stop)
     except PortInUse as error:
         print(f"switchboard webhook: {error.strerror}", file=sys.stderr)
         return 1
@@ -148,7 +149,7 @@ def _announce(config: dict, url: str, how: str) -> None:
     _print_routes(Path(config["ROUTES_FILE"]))
 
 
-def _serve_in_process(args: argparse.Namespace, config: dict, _: int, stop) -> int:
+def _serve_in_process(args: argparse.Namespace, config: dict, stop: threading.Event) -> int:
     from webhook import WebhookServer, create_app  # Flask loads only to serve
 
     app = create_app(config)
@@ -160,7 +161,9 @@ def _serve_in_process(args: argparse.Namespace, config: dict, _: int, stop) -> i
     return serve_until_signal("Webhook", server.stop, stop=stop)
 
 
-def _serve_from_workers(args: argparse.Namespace, config: dict, workers: int, stop) -> int:
+def _serve_from_workers(
+    args: argparse.Namespace, config: dict, workers: int, stop: threading.Event
+) -> int:
     from webhook.server import local_url
     from webhook.workers import WorkerFailed, WorkerPool, listen
 

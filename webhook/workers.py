@@ -103,11 +103,6 @@ class WorkerPool:
         self._context = multiprocessing.get_context("spawn")  # safe beside threads, on every OS
         self._workers: list[_Worker] = []
 
-    @property
-    def pids(self) -> list[int]:
-        """The process ids of the running workers."""
-        return [w.process.pid for w in self._workers if w.process.pid is not None]
-
     def start(self) -> None:
         """Start every worker and wait until each serves; WorkerFailed if one cannot."""
         self._workers = [self._spawn() for _ in range(self.count)]
@@ -117,31 +112,27 @@ class WorkerPool:
                 self.stop()
                 raise WorkerFailed(f"a webhook worker process could not start (exit code {code})")
 
-    def replace_dead(self) -> int:
-        """Start a new worker for each that has died since it began serving; how many died.
+    def replace_dead(self) -> None:
+        """Start a new worker for each that died after it began serving; drop any that never did.
 
-        A worker that dies before it serves is not replaced, so a worker that cannot start does
-        not loop; when none is left the pool is empty (see `alive`).
+        A worker that cannot start is not restarted in a loop; when none is left, `alive` says so.
         """
-        died = 0
-        for index, worker in enumerate(self._workers):
-            if worker.process.is_alive():
-                continue
-            died += 1
-            code = worker.process.exitcode
-            if worker.ready.is_set():
+        kept: list[_Worker] = []
+        for worker in self._workers:
+            process = worker.process
+            if process.is_alive():
+                kept.append(worker)
+            elif worker.ready.is_set():
                 log.warning(
                     "webhook worker %s ended (exit code %s); starting another",
-                    worker.process.pid,
-                    code,
+                    process.pid,
+                    process.exitcode,
                 )
-                self._workers[index] = self._spawn()
+                kept.append(self._spawn())
             else:
-                log.error(
-                    "webhook worker %s could not start (exit code %s)", worker.process.pid, code
-                )
-        self._workers = [w for w in self._workers if w.process.is_alive() or w.ready.is_set()]
-        return died
+                code = process.exitcode
+                log.error("webhook worker %s could not start (exit code %s)", process.pid, code)
+        self._workers = kept
 
     @property
     def alive(self) -> bool:
