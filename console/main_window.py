@@ -281,6 +281,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def on_controller_dial_placed(self, call: Call) -> None:
         self.dial_pad.clear_error()
+        # Replaces "Dialing …", which would otherwise linger after the call is under way.
+        self.status.showMessage(f"Called {call.to} into {call.room}: see Calls this session", 5000)
         self.calls.select_call(call.sid)
         if not self.rooms.select_room_named(call.room):
             self._room_to_select = call.room  # listed after the next refresh

@@ -88,7 +88,11 @@ def test_webhook_health_turns_green(qtbot, session):
 
 def test_dial_alice_into_a_new_room(qtbot, session):
     dial_in(qtbot, session, "+15551234567", "DailyStandup", "alice")
+    assert session.window.statusBar().currentMessage().startswith("Dialing +15551234567")
     calls = session.controller.calls_model
+    qtbot.waitUntil(lambda: calls.rowCount() == 1, timeout=WAIT)
+    placed = session.window.statusBar().currentMessage()  # "Dialing …" does not linger
+    assert placed == "Called +15551234567 into DailyStandup: see Calls this session"
     qtbot.waitUntil(lambda: statuses(calls, "+15551234567") == ["in-progress"], timeout=WAIT)
     qtbot.waitUntil(lambda: people(session) == [("alice", "connected")], timeout=WAIT)
     (alice,) = session.controller.participants_model.records()
