@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from console.controller import ConsoleController
 from console.event_bridge import EventBridge
+from console.gui_collector import GuiThreadCollector
 from console.main_window import MainWindow
 from console.preferences import Preferences
 from console.resources import app_icon
@@ -60,6 +61,7 @@ class ConsoleSession:
     runtime: Runtime | None = None
     secrets: SecretStore | None = None
     start_error: str = ""
+    collector: GuiThreadCollector | None = None
     _start: Callable[[], Started] | None = field(default=None, repr=False)
 
     def start_in_background(self) -> None:
@@ -90,7 +92,10 @@ class ConsoleSession:
         finished = self.runner.wait(SHUTDOWN_WAIT_MS)  # a start still under way finishes first
         if self.runtime is not None:
             self.runtime.stop()
-        return finished and self.runner.wait(SHUTDOWN_WAIT_MS)
+        finished = finished and self.runner.wait(SHUTDOWN_WAIT_MS)
+        if self.collector is not None and finished:  # no thread of ours allocates any more
+            self.collector.stop()
+        return finished
 
 
 def start_runtime(
@@ -167,7 +172,9 @@ def open_console(
     bridge.routes_loaded.connect(window.on_bridge_routes_loaded)
     bridge.setParent(window)
     runner.setParent(window)
-    session = ConsoleSession(runner, bridge, controller, window)
+    collector = GuiThreadCollector(window)
+    collector.start()
+    session = ConsoleSession(runner, bridge, controller, window, collector=collector)
 
     def start() -> Started:
         return start_runtime(bridge, preferences, env, force_sandbox, ring_delay, secrets)
