@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hmac
 import logging
 import threading
@@ -99,7 +100,10 @@ class Sandbox:
     # -- calls ---------------------------------------------------------------------------------
 
     def place_call(self, form: FormLike) -> Call:
-        """Start an outbound-api call as POST Calls.json does, after Twilio's checks."""
+        """Start an outbound-api call as POST Calls.json does, after Twilio's checks.
+
+        Returns the call as it was created; its life goes on on its own thread.
+        """
         to = (form.get("To") or "").strip()
         from_ = (form.get("From") or "").strip()
         if not to:
@@ -149,8 +153,9 @@ class Sandbox:
             timeout=max(1, min(timeout, 600)),
             digits=form.get("SendDigits") or "",
         )
+        answer = copy.copy(call)  # Twilio answers with the call as created: queued
         self._start(call)
-        return call
+        return answer
 
     def incoming_call(self, from_: str, to: str, digits: str = "") -> Call:
         """Simulate a caller ringing one of the account's numbers; its VoiceUrl answers."""

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from console.twilio_http import SandboxHttpClient, make_client, rewrite_url
 from sandbox.clock import Clock
@@ -17,6 +18,7 @@ from sandbox.faults import FaultInjector, FaultPlan
 from sandbox.models import Call
 from sandbox.serialize import rfc2822
 from sandbox.server import SandboxPortInUse, SandboxServer
+from tests.helpers import wait_until
 from tests.helpers.openapi_check import SpecMismatch, check_response
 
 
@@ -172,3 +174,15 @@ def test_the_spec_checker_rejects_bad_error_bodies():
 
 def test_2010_dates_are_rfc_2822():
     assert rfc2822(Clock().now()).endswith(" +0000")
+
+
+def test_a_placed_call_is_answered_as_created_while_it_rings_on():
+    box = Sandbox(ring_delay=60)
+    form = MultiDict({"To": "+15551234567", "From": "+15005550006", "Twiml": "<Response/>"})
+    placed = box.place_call(form)
+    try:
+        live = box.find_call(placed.sid)
+        wait_until(lambda: live.status == "ringing")
+        assert placed.status == "queued"  # what POST Calls.json answers, however fast it rings
+    finally:
+        box.close()
