@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 
 from tests.helpers.twiml_parse import parse_twiml
 from webhook import create_app, twiml
+from webhook.server import MAX_HEADER_BYTES
 
 TOKEN = "5f4dcc3b5aa765d61d8327deb882cf99"
 PUBLIC_URL = "https://switchboard-fuzz.ngrok.app"
@@ -569,6 +570,9 @@ def joined(root: ET.Element) -> tuple[str, str | None]:
 def check_answer(wire: Wire, status: int, content_type: str, body: bytes) -> None:
     """Whatever was sent: no 5xx, 403 when unsigned, TwiML or JSON for a 200, and as expected."""
     assert status < 500, (status, wire, body[:500])
+    if status == 414:  # only a request line longer than the whole header allowance
+        assert len(f"{wire.method} {wire.target} HTTP/1.1") > MAX_HEADER_BYTES, wire.target[:200]
+        return
     path = decoded_path(wire.path)
     signing_route = path in SIGNED_ROUTES and wire.method == "POST"
     route = wire.expect.get("route")

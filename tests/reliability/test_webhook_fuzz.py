@@ -253,5 +253,7 @@ def test_over_real_http(served, recorder):
             return  # the server refused it before the app saw it, as it should
         fz.check_answer(wire, status, content_type, body)
 
-    fuzz(over_http, RUNS["over_http"], check, fz.Wire("POST", "//", "\x80", expect=UNSIGNED))
-    assert {200, 204, 403} <= statuses  # signed ones were served, forged ones refused
+    odd_path = fz.Wire("POST", "//", "\x80", expect=UNSIGNED)
+    too_long = fz.Wire("POST", "/voice/outbound", "x=" + "x" * 70_000, expect=UNSIGNED)
+    fuzz(over_http, RUNS["over_http"], check, odd_path, too_long)
+    assert {200, 204, 403, 414} <= statuses  # signed ones served; forged ones, a huge URL refused
