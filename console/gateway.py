@@ -9,7 +9,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -52,15 +51,22 @@ def _http_status(error: BaseException) -> int:
     return int(getattr(response, "status_code", 0) or 0)
 
 
+def _where(error: BaseException) -> str:
+    """' at host:port' for a network error that says where it was going, else ''."""
+    url = getattr(getattr(error, "request", None), "url", None)  # requests
+    if url:
+        return f" at {urlsplit(url).netloc}"
+    host, port = getattr(error, "host", None), getattr(error, "port", None)  # aiohttp
+    return f" at {host}:{port}" if host and port else ""
+
+
 def _translate(error: BaseException) -> TwilioError:
     """An SDK or network exception as a TwilioError."""
     if isinstance(error, TwilioRestException):
         message = error.msg or f"Twilio answered HTTP {error.status}"
         return TwilioError(message, int(error.code or 0), int(error.status or 0))
-    if isinstance(error, RequestException):
-        url = getattr(getattr(error, "request", None), "url", None) or ""
-        where = f" at {urlsplit(url).netloc}" if url else ""
-        return TwilioError(f"Could not reach Twilio{where}: {type(error).__name__}")
+    if not isinstance(error, TwilioException):  # network trouble, from requests or aiohttp
+        return TwilioError(f"Could not reach Twilio{_where(error)}: {type(error).__name__}")
     status = _http_status(error)
     try:
         body = json.loads(error.args[1].text) if status else {}
@@ -73,7 +79,7 @@ def _translate(error: BaseException) -> TwilioError:
 
 def _transient(error: BaseException) -> bool:
     """Whether a read is worth retrying: network trouble, 429 Too Many Requests, or a 5xx."""
-    if isinstance(error, RequestException):
+    if not isinstance(error, TwilioException):
         return True
     status = _http_status(error)
     return status == 429 or status >= 500
@@ -109,16 +115,13 @@ def _read(method: Callable[..., T]) -> Callable[..., T]:
 
     @functools.wraps(method)
     def wrapper(self: Gateway, *args: Any, **kwargs: Any) -> T:
-        delays = iter(self.retry_delays)
+        tries = 0
         while True:
             try:
                 return method(self, *args, **kwargs)
             except (TwilioException, RequestException) as error:
-                delay = next(delays, None) if _transient(error) else None
-                if delay is None:
-                    raise _translate(error) from None
-                log.info("%s failed (%s); retrying in %.1f s", method.__name__, error, delay)
-                self._sleep(delay)
+                tries += 1
+                self._sleep(self._retry_delay(method.__name__, error, tries))
 
     return wrapper
 
@@ -157,7 +160,12 @@ def _call(resource: Any) -> Call:
     )
 
 
-REFRESH_WORKERS = 16  # requests side by side when counting the participants of many rooms
+REFRESH_REQUESTS = 16  # requests in flight at once when counting the participants of rooms
+
+
+async def _count_connected(client: Client, room_sid: str) -> int:
+    """The number of connected participants in a room, read with the asyncio client."""
+    return len(await client.video.v1.rooms(room_sid).participants.list_async(status="connected"))
 
 
 class Gateway:
@@ -194,17 +202,29 @@ class Gateway:
         rooms = self._in_progress_rooms()
         if not rooms:
             return []
-        with ThreadPoolExecutor(min(REFRESH_WORKERS, len(rooms)), "refresh") as pool:
-            counts = list(pool.map(self._count_connected, [room.sid for room in rooms]))
+        from console.fanout import run_side_by_side  # aiohttp loads at the first refresh
+
+        counts = run_side_by_side(
+            self._client,
+            _count_connected,
+            [room.sid for room in rooms],
+            REFRESH_REQUESTS,
+            functools.partial(self._retry_delay, "counting participants"),
+            self._sleep,
+        )
         return [_room(room, count) for room, count in zip(rooms, counts, strict=True)]
+
+    def _retry_delay(self, what: str, error: BaseException, tries: int) -> float:
+        """How long to wait before trying a failed read again; raises TwilioError to give up."""
+        if not _transient(error) or tries > len(self.retry_delays):
+            raise _translate(error) from None
+        delay = self.retry_delays[tries - 1]
+        log.info("%s failed (%s); retrying in %.1f s", what, error, delay)
+        return delay
 
     @_read
     def _in_progress_rooms(self) -> list[Any]:
         return self._client.video.v1.rooms.list(status="in-progress")
-
-    @_read
-    def _count_connected(self, room_sid: str) -> int:
-        return len(self._connected(room_sid))
 
     @_translated
     def create_room(

@@ -199,9 +199,16 @@ class SelfTest:
                 if p.identity == IDENTITY and p.status == "connected"
             ]
 
+        def counted() -> list:  # the refresh, which reads its counts side by side
+            return [r for r in gateway.list_rooms() if r.sid == room.sid and r.participant_count]
+
         participant = self._wait_for(f"participant {IDENTITY!r} in {room.unique_name}", connected)
         elapsed = time.monotonic() - started
-        return f"{IDENTITY} ({participant[0].sid}) connected after {elapsed:.1f} s"
+        listed = self._wait_for(f"{room.unique_name} counted in the room list", counted)
+        return (
+            f"{IDENTITY} ({participant[0].sid}) connected after {elapsed:.1f} s; "
+            f"the room list counts {listed[0].participant_count}"
+        )
 
     def _statuses(self) -> list[str]:
         call = self._need(self._call)

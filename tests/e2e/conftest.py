@@ -16,6 +16,7 @@ from sandbox.clock import Clock
 from sandbox.core import Sandbox
 from sandbox.server import SandboxServer
 from tests.helpers.openapi_check import ResponseLog, ValidatingHttpClient
+from tests.helpers.sandbox_faults import Faults
 from webhook import WebhookServer, create_app
 
 RING_DELAY = 0.05
@@ -36,6 +37,12 @@ def sandbox_server(sandbox: Sandbox) -> Iterator[SandboxServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def faults(sandbox: Sandbox, sandbox_server: SandboxServer) -> Faults:
+    """The served sandbox's fault plan."""
+    return Faults(sandbox_server.url, (sandbox.account_sid, sandbox.auth_token))
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-import requests
 
 from console.gateway import Gateway, TwilioError
 from console.twilio_http import make_client
 from tests.helpers import wait_until
+from tests.helpers.sandbox_faults import Sleeper
 
 EVENTS = ["initiated", "ringing", "answered", "completed"]
 FROM = "+15005550006"
@@ -52,41 +52,6 @@ def seen(sandbox_server) -> Seen:
 
     sandbox_server.app.wsgi_app = counting
     return record
-
-
-@dataclass
-class Faults:
-    """The sandbox's fault plan, set and cleared over its control API."""
-
-    url: str
-    auth: tuple[str, str]
-
-    def set(self, **plan: object) -> None:
-        answer = requests.post(f"{self.url}/sandbox/Faults", data=plan, auth=self.auth, timeout=5)
-        assert answer.status_code == 200, answer.text
-
-    def clear(self) -> None:
-        answer = requests.delete(f"{self.url}/sandbox/Faults", auth=self.auth, timeout=5)
-        assert answer.status_code == 204
-
-
-@pytest.fixture
-def faults(sandbox, sandbox_server) -> Faults:
-    return Faults(sandbox_server.url, (sandbox.account_sid, sandbox.auth_token))
-
-
-class Sleeper:
-    """The gateway's sleep: records each delay, and runs `then` once, at the first one."""
-
-    def __init__(self, then: Callable[[], object] | None = None) -> None:
-        self.delays: list[float] = []
-        self.then = then
-
-    def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-        if self.then is not None:
-            then, self.then = self.then, None
-            then()
 
 
 def calls_path(sandbox) -> str:

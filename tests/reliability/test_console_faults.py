@@ -20,6 +20,7 @@ from console.app import ConsoleSession
 from console.gateway import Gateway
 from console.records import Call
 from console.twilio_http import make_client
+from tests.helpers.sandbox_faults import Faults
 from tests.helpers.widgets import by_name
 
 WAIT = 15_000
@@ -72,14 +73,7 @@ class SandboxAdmin:
         self.url = runtime.sandbox_url
         self.account_sid = runtime.account_sid
         self.auth = (runtime.account_sid, runtime.gateway._client.password)
-
-    def faults(self, **plan: object) -> None:
-        answer = requests.post(f"{self.url}/sandbox/Faults", data=plan, auth=self.auth, timeout=5)
-        assert answer.status_code == 200, answer.text
-
-    def no_faults(self) -> None:
-        answer = requests.delete(f"{self.url}/sandbox/Faults", auth=self.auth, timeout=5)
-        assert answer.status_code == 204
+        self.plan = Faults(self.url, self.auth)
 
     def calls_to(self, number: str) -> list[dict]:
         answer = requests.get(
@@ -158,7 +152,7 @@ def test_console_keeps_working_when_a_fifth_of_requests_fail(qtbot, session, cap
 
     # 500 and 429 on a fifth of the requests: writes are refused (never retried), reads retry.
     for status, seed in ((500, 11), (429, 12)):
-        admin.faults(ErrorStatus=status, ErrorShare=0.2, Seed=seed)
+        admin.plan.set(ErrorStatus=status, ErrorShare=0.2, Seed=seed)
         phase = run_phase(f"HTTP {status}", failed_and_placed, most=40)
         assert any(d.error for d in phase), f"no dial failed under HTTP {status} faults"
         assert any(f"Twilio error 20{status}" in d.error for d in phase)
@@ -169,7 +163,7 @@ def test_console_keeps_working_when_a_fifth_of_requests_fail(qtbot, session, cap
     token = admin.auth[1]
     client = make_client(admin.account_sid, token, base_url=admin.url, timeout=SHORT_TIMEOUT)
     session.controller.gateway = session.runtime.gateway = Gateway(client)
-    admin.faults(DelaySeconds=SLOW_ANSWER, DelayShare=0.2, Seed=13)
+    admin.plan.set(DelaySeconds=SLOW_ANSWER, DelayShare=0.2, Seed=13)
 
     def reconciled(mine: list[Dial]) -> bool:
         found = any("was placed after all" in r.getMessage() for r in caplog.records)
@@ -177,7 +171,7 @@ def test_console_keeps_working_when_a_fifth_of_requests_fail(qtbot, session, cap
 
     run_phase("timeouts", reconciled, most=25)
     assert any("timed out" in m for m in retries(caplog)), "no read timed out and was retried"
-    admin.no_faults()
+    admin.plan.clear()
 
     # Judged by the sandbox: no number was dialed into more than one call, and each call the
     # window listed is the one call the sandbox has.

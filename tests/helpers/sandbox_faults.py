@@ -1,0 +1,38 @@
+"""The sandbox's fault plan over its control API, and a recording stand-in for time.sleep."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import requests
+
+
+@dataclass
+class Faults:
+    """The sandbox's fault plan, set and cleared over its control API."""
+
+    url: str
+    auth: tuple[str, str]
+
+    def set(self, **plan: object) -> None:
+        answer = requests.post(f"{self.url}/sandbox/Faults", data=plan, auth=self.auth, timeout=5)
+        assert answer.status_code == 200, answer.text
+
+    def clear(self) -> None:
+        answer = requests.delete(f"{self.url}/sandbox/Faults", auth=self.auth, timeout=5)
+        assert answer.status_code == 204
+
+
+class Sleeper:
+    """The gateway's sleep: records each delay, and runs `then` once, at the first one."""
+
+    def __init__(self, then: Callable[[], object] | None = None) -> None:
+        self.delays: list[float] = []
+        self.then = then
+
+    def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        if self.then is not None:
+            then, self.then = self.then, None
+            then()
