@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -50,6 +50,19 @@ def _enlarge(widget: QWidget, factor: float) -> None:
     widget.setFont(font)
 
 
+class _CallerIdBox(QComboBox):
+    """The From choice; it would search its items for typed digits, so the pad routes them."""
+
+    def __init__(self, route_key: Callable[[QKeyEvent], bool]) -> None:
+        super().__init__(accessibleName="From")
+        self._route_key = route_key
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Digits, Backspace and Enter go to the pad's number; other keys work as usual."""
+        if not self._route_key(event):
+            super().keyPressEvent(event)
+
+
 class DialPad(QWidget):
     """Where the operator types a number or sip: address and dials it into a room."""
 
@@ -74,7 +87,7 @@ class DialPad(QWidget):
         self._keys = QButtonGroup(self)
         for index, key in enumerate(KEYS):
             self._keys.addButton(self._make_key(key, f"Key {key}"), index)
-        self._from = QComboBox(accessibleName="From")
+        self._from = _CallerIdBox(self._route_key)
         self._from.setPlaceholderText("No caller ID numbers")
         self._room = QComboBox(accessibleName="Room", editable=True)
         self._room.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -128,7 +141,6 @@ class DialPad(QWidget):
         self._backspace.clicked.connect(self.on_backspace_clicked)
         self._keys.idClicked.connect(self.on_keys_id_clicked)
         self._from.currentIndexChanged.connect(self.on_from_current_index_changed)
-        self._from.installEventFilter(self)
         self._room.editTextChanged.connect(self.on_room_edit_text_changed)
         self._room.lineEdit().textEdited.connect(self.on_room_text_edited)
         self._identity.textEdited.connect(self.on_identity_text_edited)
@@ -261,12 +273,6 @@ class DialPad(QWidget):
         """Keys the pad's buttons ignore (digits, Backspace, Enter) go to the number."""
         if not self._route_key(event):
             super().keyPressEvent(event)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """The From box would search its items for typed digits; send them to the number."""
-        if watched is self._from and isinstance(event, QKeyEvent):
-            return event.type() == QEvent.Type.KeyPress and self._route_key(event)
-        return super().eventFilter(watched, event)
 
     def _route_key(self, event: QKeyEvent) -> bool:
         if event.modifiers() & _COMMAND_MODIFIERS:

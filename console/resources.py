@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import configparser
 from importlib.resources import files
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from configparser import ConfigParser
+
     from PySide6.QtGui import QIcon
 
 ASSETS_PACKAGE = "assets"
@@ -41,8 +43,10 @@ def icon_svg() -> bytes:
     return asset(f"{ICON_NAME}.svg").read_bytes()
 
 
-def desktop_entry() -> configparser.ConfigParser:
+def desktop_entry() -> ConfigParser:
     """The Linux .desktop file, parsed; raises MissingAsset if a key a launcher needs is absent."""
+    import configparser  # only the self-test and doctor read it
+
     entry = configparser.ConfigParser(interpolation=None)
     entry.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
     entry.read_string(asset(DESKTOP_FILE).read_text(encoding="utf-8"))
@@ -55,12 +59,21 @@ def desktop_entry() -> configparser.ConfigParser:
 
 
 def app_icon() -> QIcon:
-    """Switchboard's icon at every drawn size, for the window, the taskbar and the tray."""
+    """Switchboard's icon at every drawn size, for the window, the taskbar and the tray.
+
+    Installed or packaged, the PNGs are plain files, and Qt reads each one only when a size is
+    asked for (a taskbar wants one or two). Assets inside a zip are decoded here instead.
+    """
     # Qt is imported here, not above, so the self-test can check the files without QtGui.
+    from PySide6.QtCore import QSize
     from PySide6.QtGui import QIcon, QPixmap
 
     icon = QIcon()
     for size in ICON_SIZES:
+        drawn = asset(f"{ICON_NAME}-{size}.png")
+        if isinstance(drawn, Path):
+            icon.addFile(str(drawn), QSize(size, size))
+            continue
         pixmap = QPixmap()
         if pixmap.loadFromData(icon_png(size), "PNG"):
             icon.addPixmap(pixmap)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt, Signal, Slot
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import QItemSelection, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -16,10 +15,8 @@ from PySide6.QtWidgets import (
 from console.participants_model import ParticipantsModel
 from console.records import Participant, Room
 from console.rooms_model import RoomsModel
+from console.rooms_view import RoomsView
 from console.table_view import RecordTableView
-from console.waiting_model import call_sid_of
-
-_DRAG_EVENTS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
 
 
 def _titled(title: str, body: QWidget, *buttons: QPushButton) -> QWidget:
@@ -59,7 +56,7 @@ class RoomsPanel(QWidget):
         self, rooms: RoomsModel, participants: ParticipantsModel, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
-        self.rooms_view = RecordTableView(rooms, "Rooms")
+        self.rooms_view = RoomsView(rooms)
         self.participants_view = RecordTableView(participants, "Participants")
         self.new_button = _button("&New room…", "New room", "Create a group room (Ctrl+N)")
         self.end_button = _button("&End room", "End room", "End the selected room")
@@ -73,8 +70,6 @@ class RoomsPanel(QWidget):
         self.people_box = _titled(
             "Participants", self.participants_view, self.disconnect_button, self.move_button
         )
-        self.rooms_view.viewport().setAcceptDrops(True)  # waiting callers are dropped on rooms
-        self.rooms_view.viewport().installEventFilter(self)
         self.empty_hint = QLabel("No rooms in progress. Dial into a new room name to create one.")
         self.empty_hint.setWordWrap(True)
         self.empty_hint.setStyleSheet("color: palette(mid);")
@@ -89,6 +84,7 @@ class RoomsPanel(QWidget):
         self._update_buttons()
 
     def _connect_signals(self) -> None:
+        self.rooms_view.caller_dropped.connect(self.caller_dropped)
         self.rooms_view.selectionModel().selectionChanged.connect(self.on_rooms_selection_changed)
         self.participants_view.selectionModel().selectionChanged.connect(
             self.on_participants_selection_changed
@@ -174,27 +170,3 @@ class RoomsPanel(QWidget):
         participant = self.current_participant()
         if participant is not None and participant.call_sid:
             self.move_requested.emit(participant)
-
-    def room_at(self, event: QDropEvent) -> Room | None:
-        """The room under a drag or drop on the rooms table, or None."""
-        index = self.rooms_view.indexAt(event.position().toPoint())
-        return self.rooms_view.model().record_at(index.row()) if index.isValid() else None
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """A waiting caller dragged over the rooms table: allowed onto a room row only."""
-        if watched is not self.rooms_view.viewport() or event.type() not in _DRAG_EVENTS:
-            return super().eventFilter(watched, event)
-        call_sid = call_sid_of(event.mimeData())
-        room = self.room_at(event)
-        if not call_sid:
-            event.ignore()  # anything else dragged here is refused, as before drops existed
-        elif event.type() == QEvent.Type.DragEnter:
-            event.acceptProposedAction()  # entering may be over empty space; moves decide
-        elif room is None:
-            event.ignore()
-        else:
-            event.setDropAction(Qt.DropAction.CopyAction)
-            event.accept()
-            if event.type() == QEvent.Type.Drop:
-                self.caller_dropped.emit(call_sid, room)
-        return True

@@ -8,7 +8,6 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QDialog
 
 from console.dial_input import DialRequest
-from console.new_room_dialog import NewRoomDialog
 
 if TYPE_CHECKING:
     from console.dial_list import DialEntry
@@ -39,6 +38,8 @@ class WindowDialogs(QObject):
     @Slot()
     def new_room(self) -> None:
         """Ask for a room name and limit, then create the room."""
+        from console.new_room_dialog import NewRoomDialog
+
         taken = {r.unique_name for r in self.controller.rooms_model.records()}
         dialog = NewRoomDialog(taken, self.window)
 

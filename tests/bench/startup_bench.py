@@ -63,13 +63,19 @@ def time_to(command: list[str], marker: str, then: str = "") -> tuple[float, flo
         return shown, rss
 
 
+def _switchboard() -> list[str]:
+    """The command an operator runs: the installed `switchboard` script beside this Python."""
+    script = Path(sys.executable).with_name("switchboard")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "console"]
+
+
 def run() -> list[Figure]:
     """Median of RUNS start-ups each, ours and the bare window, alternating, after one of each.
 
     The first, unmeasured start of each writes its bytecode, as an operator's first start does.
     """
     bare_cmd = [sys.executable, str(Path(__file__).with_name("bare_window.py"))]
-    ours_cmd = [sys.executable, "-m", "console", "--sandbox"]
+    ours_cmd = [*_switchboard(), "--sandbox"]
     time_to(bare_cmd, "window shown")
     time_to(ours_cmd, "Switchboard window shown")
     bare, ours, rss = [], [], []

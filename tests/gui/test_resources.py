@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import zipfile
 from importlib.resources import files
 
 import pytest
@@ -44,6 +45,18 @@ def test_app_icon_has_every_drawn_size(qapp):
         image = icon.pixmap(QSize(size, size)).toImage()
         assert (image.width(), image.height()) == (size, size)
         assert distinct_colours(image) > 3, f"the {size} px icon is blank"
+
+
+def test_app_icon_from_assets_inside_a_zip(qapp, tmp_path, monkeypatch):
+    archive = tmp_path / "assets.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for size in ICON_SIZES:
+            bundle.writestr(f"switchboard-{size}.png", icon_png(size))
+    monkeypatch.setattr(resources, "asset", lambda name: zipfile.Path(archive, name))
+    icon = app_icon()
+    assert {s.width() for s in icon.availableSizes()} == set(ICON_SIZES)
+    image = icon.pixmap(QSize(64, 64)).toImage()
+    assert image.width() == 64 and distinct_colours(image) > 3
 
 
 def test_the_largest_png_is_the_svg_drawn_at_its_size(qapp):

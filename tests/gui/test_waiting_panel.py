@@ -281,6 +281,7 @@ def test_drag_a_caller_onto_a_room(qtbot, panel, model, rooms_panel):
     assert call_sid_of(data) == "CA2"
 
     view = rooms_panel.rooms_view
+    assert view.viewport().acceptDrops()  # where the window system delivers a real drag
     support = view.visualRect(view.model().index(1, 0)).center()
     with qtbot.waitSignal(rooms_panel.caller_dropped, timeout=1000) as dropped:
         accepted = drag_to(view, data, support)
