@@ -7,10 +7,11 @@ import json
 import logging
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from requests import ConnectionError as RequestsConnectionError
@@ -20,6 +21,9 @@ from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
 from console.records import Call, Participant, PhoneNumber, Room
+
+if TYPE_CHECKING:
+    from console.fanout import FanOut
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +191,8 @@ class Gateway:
         self.reconcile_delays = tuple(reconcile_delays)
         self._placed: deque[str] = deque(maxlen=PLACED_MEMORY)  # never mistaken for a lost one
         self._placed_lock = threading.Lock()  # workers place calls concurrently
+        self._fanout: FanOut | None = None  # the refresh's event-loop thread, from the first
+        self._fanout_lock = threading.Lock()
 
     @_read
     def check_credentials(self) -> str:
@@ -202,17 +208,32 @@ class Gateway:
         rooms = self._in_progress_rooms()
         if not rooms:
             return []
-        from console.fanout import run_side_by_side  # aiohttp loads at the first refresh
+        from console.fanout import Reads
 
-        counts = run_side_by_side(
-            self._client,
-            _count_connected,
-            [room.sid for room in rooms],
-            REFRESH_REQUESTS,
-            functools.partial(self._retry_delay, "counting participants"),
-            self._sleep,
+        counts = self._side_by_side().run(
+            Reads(
+                _count_connected,
+                [room.sid for room in rooms],
+                REFRESH_REQUESTS,
+                functools.partial(self._retry_delay, "counting participants"),
+                self._sleep,
+            )
         )
         return [_room(room, count) for room, count in zip(rooms, counts, strict=True)]
+
+    def _side_by_side(self) -> FanOut:
+        with self._fanout_lock:
+            if self._fanout is None:
+                from console.fanout import FanOut  # aiohttp loads at the first refresh
+
+                self._fanout = FanOut(self._client)
+                weakref.finalize(self, self._fanout.close)  # a gateway dropped unclosed
+            return self._fanout
+
+    def close(self) -> None:
+        """End the refresh's event-loop thread and its connections (if a refresh started it)."""
+        if self._fanout is not None:
+            self._fanout.close()
 
     def _retry_delay(self, what: str, error: BaseException, tries: int) -> float:
         """How long to wait before trying a failed read again; raises TwilioError to give up."""

@@ -39,6 +39,9 @@ class Runtime:
     history: CallHistory | None = None  # where calls and their statuses are recorded
     _cleanups: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
+    def __post_init__(self) -> None:
+        self._cleanups.append(lambda: self.gateway.close())  # last: whichever gateway it holds
+
     @property
     def label(self) -> str:
         """The mode as the status bar shows it."""

@@ -12,7 +12,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 ENV_URL = "SWITCHBOARD_TWILIO_URL"
-POOL_SIZE = 16  # connections kept per host, one for each background job that may send at once
+POOL_SIZE = 16  # connections kept per host: one for each background job, or refresh request
 REQUEST_TIMEOUT = 30.0  # seconds; a request never hangs a worker for ever
 # https://video.twilio.com, https://api.twilio.com, and edge/region variants such as
 # https://api.dublin.ie1.twilio.com or https://video.us1.twilio.com.

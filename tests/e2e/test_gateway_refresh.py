@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from cheroot import wsgi
 
 from console.gateway import REFRESH_REQUESTS, Gateway, TwilioError
 from console.twilio_http import make_client
+from sandbox.app import create_sandbox_app
 from sandbox.ids import new_sid
 from sandbox.models import Participant
 from tests.bench.seeded_sandbox import seed
+from tests.helpers import wait_until
 from tests.helpers.sandbox_faults import Sleeper
 
 COUNTS = "/v1/Rooms/RM"  # the participant lists; the room list is /v1/Rooms
@@ -23,6 +27,7 @@ class InFlight:
     def __init__(self) -> None:
         self.now = self.most = 0
         self.counts: dict[str, int] = {}
+        self.client_ports: set[str] = set()  # one for each connection the counts came over
         self.lock = threading.Lock()
 
     def wrap(self, app):
@@ -32,6 +37,8 @@ class InFlight:
                 self.now += 1
                 self.most = max(self.most, self.now)
                 self.counts[path] = self.counts.get(path, 0) + 1
+                if path.startswith(COUNTS):
+                    self.client_ports.add(environ["REMOTE_PORT"])
             try:
                 return app(environ, start_response)
             finally:
@@ -134,3 +141,68 @@ def test_counts_with_an_api_key(sandbox, sandbox_server, in_flight):
     )
     rooms = Gateway(client).list_rooms()
     assert [r.participant_count for r in rooms] == [1, 1]
+
+
+@pytest.fixture
+def keep_alive_sandbox(sandbox) -> Iterator[tuple[str, InFlight]]:
+    """The sandbox's app served by cheroot, which keeps connections open as Twilio does."""
+    record = InFlight()
+    server = wsgi.Server(("127.0.0.1", 0), record.wrap(create_sandbox_app(sandbox)), numthreads=20)
+    server.keep_alive_conn_limit = 4 * REFRESH_REQUESTS  # cheroot's default of 10 would close some
+    server.prepare()
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.bind_addr[1]}", record
+    finally:
+        server.stop()
+        thread.join(5)
+
+
+def test_later_refreshes_reuse_the_connections(sandbox, keep_alive_sandbox):
+    url, in_flight = keep_alive_sandbox
+    seed(sandbox, rooms=REFRESH_REQUESTS * 2, people=1)
+    gateway = Gateway(make_client(sandbox.account_sid, sandbox.auth_token, base_url=url))
+    for _ in range(3):
+        assert len(gateway.list_rooms()) == REFRESH_REQUESTS * 2
+    assert sum(in_flight.counts.values()) == 3 * (1 + REFRESH_REQUESTS * 2)
+    assert len(in_flight.client_ports) <= REFRESH_REQUESTS  # kept open from one to the next
+    gateway.close()
+
+
+def fanout_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "twilio-fanout"]
+
+
+def test_close_ends_the_refresh_thread(client, sandbox):
+    seed(sandbox, rooms=2, people=1)
+    before = set(fanout_threads())
+    gateway = Gateway(client)
+    assert [r.participant_count for r in gateway.list_rooms()] == [1, 1]
+    (thread,) = set(fanout_threads()) - before
+    gateway.close()
+    assert not thread.is_alive()
+    gateway.close()  # a second close is harmless
+
+
+def test_closing_during_a_refresh_ends_it_at_once(client, sandbox, faults, in_flight):
+    seed(sandbox, rooms=1, people=1)
+    faults.set(DelaySeconds=60, DelayShare=1, PathPrefix=COUNTS)
+    gateway = Gateway(client)
+    outcome: list[BaseException] = []
+
+    def refresh() -> None:
+        try:
+            gateway.list_rooms()
+        except BaseException as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=refresh)
+    worker.start()
+    wait_until(lambda: in_flight.now == 1)  # the count is waiting on the slow sandbox
+    gateway.close()
+    worker.join(10)
+    assert not worker.is_alive(), "the refresh still waits for its answer after close()"
+    assert len(outcome) == 1 and not isinstance(outcome[0], TwilioError)
+    with pytest.raises(RuntimeError, match="closed"):
+        gateway.list_rooms()

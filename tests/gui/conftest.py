@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,7 @@ def session(qtbot, preferences, secrets) -> Iterator[ConsoleSession]:
     """The real window against the in-process sandbox and webhook, with a short ring."""
     preferences.webhook_port = 0
     preferences.refresh_interval = 1
+    earlier = set(fanout_threads())
     console = open_console(preferences, secrets, {}, force_sandbox=True, ring_delay=RING_DELAY)
     qtbot.addWidget(console.window)
     console.window.show()
@@ -24,6 +26,12 @@ def session(qtbot, preferences, secrets) -> Iterator[ConsoleSession]:
     yield console
     console.window.close()
     assert console.shutdown(), "background work did not finish at shutdown"
+    assert set(fanout_threads()) <= earlier, "the refresh's event-loop thread outlived the session"
+
+
+def fanout_threads() -> list[threading.Thread]:
+    """The gateways' refresh threads (console.fanout) that are running."""
+    return [t for t in threading.enumerate() if t.name == "twilio-fanout" and t.is_alive()]
 
 
 def sandbox_control(session: ConsoleSession, path: str, **fields: object) -> dict:

@@ -162,6 +162,7 @@ def test_console_keeps_working_when_a_fifth_of_requests_fail(qtbot, session, cap
     # A fifth of the requests answered too late: this gateway's client gives up after 1 s.
     token = admin.auth[1]
     client = make_client(admin.account_sid, token, base_url=admin.url, timeout=SHORT_TIMEOUT)
+    session.runtime.gateway.close()  # its refreshes are done; the new one takes over
     session.controller.gateway = session.runtime.gateway = Gateway(client)
     admin.plan.set(DelaySeconds=SLOW_ANSWER, DelayShare=0.2, Seed=13)
 
