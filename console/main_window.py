@@ -93,7 +93,7 @@ class MainWindow(QMainWindow):
         bottom.addWidget(self.waiting)
         bottom.setStretchFactor(0, 3)
         bottom.setStretchFactor(1, 1)
-        bottom.setSizes([700, 440])
+        bottom.setSizes([660, 480])  # the Waiting table fits its columns without scrolling
         main = QSplitter(Qt.Orientation.Vertical)
         main.addWidget(top)
         main.addWidget(bottom)

@@ -81,6 +81,14 @@ def test_accessible_names_and_title(session):
     assert session.runtime.public_url in by_name(window, "Webhook URL", QLabel).text()
 
 
+def test_every_table_fits_its_columns_at_the_default_size(session):
+    window = session.window
+    assert (window.width(), window.height()) == (1180, 720)
+    for name in ("Rooms", "Participants", "Calls", "Waiting"):
+        view = by_name(window, name, QTableView)
+        assert not view.horizontalScrollBar().isVisible(), f"{name} scrolls sideways"
+
+
 def test_webhook_health_turns_green(qtbot, session):
     health = by_name(session.window, "Webhook health", QLabel)
     qtbot.waitUntil(lambda: "healthy" in health.text(), timeout=WAIT)
