@@ -40,7 +40,7 @@ class Runtime:
     _cleanups: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
-        self._cleanups.append(lambda: self.gateway.close())  # last: whichever gateway it holds
+        self._cleanups.append(lambda: self.gateway.close())  # after the servers and the tunnel
 
     @property
     def label(self) -> str:
