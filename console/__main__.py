@@ -1,5 +1,5 @@
 """Lets `python -m console` do what the `switchboard` command does."""
 
-from console.cli import main
+from console.commands.cli import main
 
 raise SystemExit(main())

@@ -16,18 +16,18 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from console.controller import ConsoleController
+from console.core.preferences import Preferences
 from console.event_bridge import EventBridge
 from console.gui_collector import GuiThreadCollector
-from console.main_window import MainWindow
-from console.preferences import Preferences
-from console.resources import app_icon
 from console.tasks import TaskRunner
+from console.ui.main_window import MainWindow
+from console.ui.resources import app_icon
 
 if TYPE_CHECKING:
-    from console.credentials import Credentials
-    from console.runtime import Runtime
-    from console.secrets_store import SecretStore
-    from console.self_check import TunnelWatcher
+    from console.core.credentials import Credentials
+    from console.core.runtime import Runtime
+    from console.core.secrets_store import SecretStore
+    from console.core.self_check import TunnelWatcher
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ SHUTDOWN_WAIT_MS = 1500
 
 def check_credentials(credentials: Credentials) -> str:
     """The Settings dialog's Test: the account's friendly name, or a TwilioError."""
-    from console.runtime import check_credentials as check
+    from console.core.runtime import check_credentials as check
 
     return check(credentials)
 
@@ -109,9 +109,9 @@ def start_runtime(
     """Live mode when credentials exist (and sandbox mode is not forced), else the sandbox."""
     import phonenumbers  # noqa: F401 - loaded here, so the dial pad never waits for it
 
-    from console.credentials import resolve_credentials
-    from console.runtime import start_live, start_sandbox
-    from console.secrets_store import SecretStore
+    from console.core.credentials import resolve_credentials
+    from console.core.runtime import start_live, start_sandbox
+    from console.core.secrets_store import SecretStore
 
     secrets = secrets or SecretStore()
     credentials = None if force_sandbox else resolve_credentials(preferences, secrets, env)
@@ -119,8 +119,8 @@ def start_runtime(
         runtime = start_sandbox(bridge.deliver, preferences.webhook_port, ring_delay)
         _open_history(runtime, bridge)
         return Started(runtime, secrets)
-    from console.self_check import TunnelWatcher
-    from console.tunnel import make_tunnel
+    from console.core.self_check import TunnelWatcher
+    from console.core.tunnel import make_tunnel
 
     tunnel = make_tunnel(preferences, secrets, env)
     runtime = start_live(
@@ -139,7 +139,7 @@ def start_runtime(
 
 def _open_history(runtime: Runtime, bridge: EventBridge) -> None:
     """Record this session's calls; a history that will not open is reported, not fatal."""
-    from console.history import CallHistory, HistoryError
+    from console.core.history import CallHistory, HistoryError
 
     try:
         history = CallHistory()

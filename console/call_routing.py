@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from console.records import Call, Participant
-from console.waiting_model import WaitingCaller, WaitingModel
+from console.core.records import Call, Participant
+from console.models.waiting_model import WaitingCaller, WaitingModel
 from webhook.events import CallerWaiting, CallStatusEvent
 from webhook.names import free_identity
 

@@ -11,18 +11,18 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from console.calls_model import CallsModel
-from console.dial_input import DialRequest
-from console.participants_model import ParticipantsModel
-from console.records import CALL_EVENTS, Call, Participant, PhoneNumber, Room
-from console.rooms_model import RoomsModel
+from console.core.dial_input import DialRequest
+from console.core.records import CALL_EVENTS, Call, Participant, PhoneNumber, Room
+from console.models.calls_model import CallsModel
+from console.models.participants_model import ParticipantsModel
+from console.models.rooms_model import RoomsModel
 from console.tasks import TaskRunner
 from webhook.events import CallStatusEvent, RoomEvent
 from webhook.names import free_identity
 
 if TYPE_CHECKING:  # the runtime pulls in the SDK and Flask, which load in the background
-    from console.gateway import Gateway
-    from console.runtime import Runtime
+    from console.core.gateway import Gateway
+    from console.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ INVALID_FROM_CODES = frozenset({21210, 21212})
 
 def error_text(error: object) -> str:
     """An exception from a background job, in words for the operator."""
-    from console.gateway import TwilioError
+    from console.core.gateway import TwilioError
 
     if isinstance(error, TwilioError):
         return str(error)

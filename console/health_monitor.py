@@ -9,8 +9,8 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from console.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from console.runtime import Runtime
-    from console.self_check import CheckResult, TunnelWatcher
+    from console.core.runtime import Runtime
+    from console.core.self_check import CheckResult, TunnelWatcher
 
 INTERVAL_MS = 60_000
 

@@ -5,28 +5,18 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from sandbox import control_api, video_api, voice_api
 from sandbox.auth import require_credentials
 from sandbox.core import Sandbox
+from sandbox.current import SANDBOX_KEY, current_sandbox
 from sandbox.errors import TwilioApiError, not_found
 
 log = logging.getLogger(__name__)
 
-SANDBOX_KEY = "switchboard.sandbox"
 PUBLIC_PATHS = ("/sandbox/Health",)
-
-
-def current_sandbox() -> Sandbox:
-    """The Sandbox the current app serves."""
-    return current_app.extensions[SANDBOX_KEY]
-
-
-def base_url() -> str:
-    """This server's own base URL, used for absolute `url` fields (Video) and paging links."""
-    return request.host_url.rstrip("/")
 
 
 def create_sandbox_app(sandbox: Sandbox) -> Flask:

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sandbox import callees
-from sandbox.callbacks import WebhookFailed
+from sandbox.callbacks import CallbackDispatcher, SignedSender, WebhookFailed
+from sandbox.clock import Clock
 from sandbox.errors import TwilioApiError
 from sandbox.models import Call
 from sandbox.serialize import rfc2822
+from sandbox.state import SandboxState
 from sandbox.twiml_player import CallInterrupted, TwimlFailure, TwimlPlayer
-
-if TYPE_CHECKING:
-    from sandbox.core import Sandbox
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +22,21 @@ INITIATE_SECONDS = 0.05
 DIGIT_POLL_SECONDS = 0.02
 
 
+class CallHost(Protocol):
+    """What a call needs from its account: the state, the clock, the callee and webhook settings."""
+
+    state: SandboxState
+    clock: Clock
+    ring_delay: float
+    webhook_timeout: float
+    sender: SignedSender
+    dispatcher: CallbackDispatcher
+
+
 class CallRunner:
     """The life of one call, and the CallSession its TwiML player drives."""
 
-    def __init__(self, sandbox: Sandbox, call: Call) -> None:
+    def __init__(self, sandbox: CallHost, call: Call) -> None:
         self.sandbox = sandbox
         self.state = sandbox.state
         self.call = call

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from sandbox.current import current_sandbox
 from sandbox.errors import TwilioApiError
 from sandbox.faults import FaultPlan
 from sandbox.serialize import iso8601
 
 bp = Blueprint("control", __name__, url_prefix="/sandbox")
-
-
-def _sandbox():
-    from sandbox.app import current_sandbox
-
-    return current_sandbox()
 
 
 def _float(name: str, default: float, low: float, high: float) -> float:
@@ -44,7 +39,7 @@ def incoming_call() -> Response:
     form = request.form
     if not form.get("From") or not form.get("To"):
         raise TwilioApiError(400, 21201, "From and To are required")
-    call = _sandbox().incoming_call(form["From"], form["To"], form.get("Digits", ""))
+    call = current_sandbox().incoming_call(form["From"], form["To"], form.get("Digits", ""))
     response = jsonify(render_call(call))
     response.status_code = 201
     return response
@@ -53,7 +48,7 @@ def incoming_call() -> Response:
 @bp.post("/Calls/<sid>/Digits")
 def press_digits(sid: str) -> Response:
     """The simulated caller on call {sid} presses keys (Digits) for a <Gather>."""
-    sandbox = _sandbox()
+    sandbox = current_sandbox()
     digits = request.form.get("Digits", "")
     if not digits or any(c not in "0123456789*#w" for c in digits):
         raise TwilioApiError(400, 13223, "Digits must be 0-9, * or #")
@@ -65,7 +60,7 @@ def press_digits(sid: str) -> Response:
 @bp.get("/Calls/<sid>/Heard")
 def heard(sid: str) -> Response:
     """What the caller on call {sid} heard so far: each <Say> text and <Play> URL, in order."""
-    sandbox = _sandbox()
+    sandbox = current_sandbox()
     call = sandbox.find_call(sid)
     with sandbox.state.lock:
         items = list(call.heard)
@@ -75,14 +70,14 @@ def heard(sid: str) -> Response:
 @bp.post("/Calls/<sid>/Hangup")
 def hang_up(sid: str) -> Response:
     """The simulated caller on call {sid} hangs up; the call ends as when a person does."""
-    sandbox = _sandbox()
+    sandbox = current_sandbox()
     call = sandbox.find_call(sid)
     sandbox.caller_hangs_up(call)
     return jsonify(call_sid=call.sid)
 
 
 def _settings_json() -> dict:
-    sandbox = _sandbox()
+    sandbox = current_sandbox()
     return {
         "account_sid": sandbox.account_sid,
         "api_key_sid": sandbox.api_key_sid,
@@ -101,7 +96,7 @@ def get_settings() -> Response:
 @bp.post("/Settings")
 def set_settings() -> Response:
     """Change RingDelay (s), WebhookTimeout (s) or ClockSpeed (simulated s per real s)."""
-    sandbox = _sandbox()
+    sandbox = current_sandbox()
     ring = _float("RingDelay", sandbox.ring_delay, 0, 600)
     timeout = _float("WebhookTimeout", sandbox.webhook_timeout, 0.1, 600)
     speed = _float("ClockSpeed", sandbox.clock.speed, 0.01, 10000)
@@ -113,7 +108,7 @@ def set_settings() -> Response:
 @bp.get("/Faults")
 def get_faults() -> Response:
     """The fault plan in force."""
-    return jsonify(_sandbox().faults.plan.as_json())
+    return jsonify(current_sandbox().faults.plan.as_json())
 
 
 @bp.post("/Faults")
@@ -132,14 +127,14 @@ def set_faults() -> Response:
         delay_share=_float("DelayShare", 0.0, 0, 1),
         path_prefix=form.get("PathPrefix", ""),
     )
-    _sandbox().faults.set_plan(plan, seed)
+    current_sandbox().faults.set_plan(plan, seed)
     return jsonify(plan.as_json())
 
 
 @bp.delete("/Faults")
 def clear_faults() -> tuple[str, int]:
     """Stop injecting faults."""
-    _sandbox().faults.set_plan(FaultPlan())
+    current_sandbox().faults.set_plan(FaultPlan())
     return "", 204
 
 
@@ -156,7 +151,7 @@ def list_errors() -> Response:
             "date": iso8601(e.date),
             "more_info": f"https://www.twilio.com/docs/errors/{e.code}",
         }
-        for e in _sandbox().errors
+        for e in current_sandbox().errors
         if wanted is None or e.call_sid == wanted
     ]
     return jsonify(errors=errors)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from sandbox import serialize
+from sandbox.current import base_url, current_sandbox
 from sandbox.errors import TwilioApiError
 from sandbox.state import MAX_PARTICIPANTS
 
@@ -14,18 +15,6 @@ ROOM_STATUSES = ("in-progress", "completed", "failed")
 PARTICIPANT_STATUSES = ("connected", "disconnected", "reconnecting")
 
 
-def _sandbox():
-    from sandbox.app import current_sandbox
-
-    return current_sandbox()
-
-
-def _base() -> str:
-    from sandbox.app import base_url
-
-    return base_url()
-
-
 def _json(body: dict, status: int = 200) -> Response:
     response = jsonify(body)
     response.status_code = status
@@ -33,15 +22,15 @@ def _json(body: dict, status: int = 200) -> Response:
 
 
 def _render_room(room) -> dict:
-    sandbox = _sandbox()
+    sandbox = current_sandbox()
     with sandbox.state.lock:
-        return serialize.room(room, sandbox.account_sid, _base())
+        return serialize.room(room, sandbox.account_sid, base_url())
 
 
 def _render_participant(participant) -> dict:
-    sandbox = _sandbox()
+    sandbox = current_sandbox()
     with sandbox.state.lock:
-        return serialize.participant(participant, sandbox.account_sid, _base())
+        return serialize.participant(participant, sandbox.account_sid, base_url())
 
 
 def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
@@ -60,7 +49,7 @@ def create_room() -> Response:
         raise TwilioApiError(400, 53107, "Room MaxParticipants is out of range") from None
     method = (form.get("StatusCallbackMethod") or "POST").upper()
     _choice("StatusCallbackMethod", method, ("GET", "POST"))
-    room = _sandbox().state.create_room(
+    room = current_sandbox().state.create_room(
         form.get("UniqueName") or "",
         form.get("Type") or "group",
         max_participants,
@@ -75,14 +64,14 @@ def list_rooms() -> Response:
     """GET /v1/Rooms: in-progress rooms unless Status says otherwise, newest first."""
     status = _choice("Status", request.args.get("Status"), ROOM_STATUSES) or "in-progress"
     name = request.args.get("UniqueName")
-    rooms = _sandbox().state.list_rooms(status, name)
+    rooms = current_sandbox().state.list_rooms(status, name)
     filters = {"Status": request.args.get("Status"), "UniqueName": name}
     body = serialize.video_list(
         "rooms",
         rooms,
         _render_room,
         serialize.Paging(request.args),
-        f"{_base()}/v1/Rooms",
+        f"{base_url()}/v1/Rooms",
         filters,
     )
     return _json(body)
@@ -91,13 +80,13 @@ def list_rooms() -> Response:
 @bp.get("/<room>")
 def fetch_room(room: str) -> Response:
     """GET /v1/Rooms/{Sid or UniqueName}."""
-    return _json(_render_room(_sandbox().state.find_room(room)))
+    return _json(_render_room(current_sandbox().state.find_room(room)))
 
 
 @bp.post("/<room>")
 def update_room(room: str) -> Response:
     """POST /v1/Rooms/{Sid}: Status=completed ends the room and disconnects everyone."""
-    state = _sandbox().state
+    state = current_sandbox().state
     found = state.find_room(room)
     status = request.form.get("Status")
     if status is None:
@@ -112,7 +101,7 @@ def update_room(room: str) -> Response:
 @bp.get("/<room>/Participants")
 def list_participants(room: str) -> Response:
     """GET /v1/Rooms/{RoomSid}/Participants with the Status and Identity filters."""
-    state = _sandbox().state
+    state = current_sandbox().state
     found = state.find_room(room)
     asked = _choice("Status", request.args.get("Status"), PARTICIPANT_STATUSES)
     status = asked or ("connected" if found.status == "in-progress" else "disconnected")
@@ -127,7 +116,7 @@ def list_participants(room: str) -> Response:
         people,
         _render_participant,
         serialize.Paging(request.args),
-        f"{_base()}/v1/Rooms/{found.sid}/Participants",
+        f"{base_url()}/v1/Rooms/{found.sid}/Participants",
         {"Status": asked, "Identity": identity},
     )
     return _json(body)
@@ -136,14 +125,14 @@ def list_participants(room: str) -> Response:
 @bp.get("/<room>/Participants/<who>")
 def fetch_participant(room: str, who: str) -> Response:
     """GET /v1/Rooms/{RoomSid}/Participants/{Sid or Identity}."""
-    state = _sandbox().state
+    state = current_sandbox().state
     return _json(_render_participant(state.find_participant(state.find_room(room), who)))
 
 
 @bp.post("/<room>/Participants/<who>")
 def update_participant(room: str, who: str) -> Response:
     """POST …/Participants/{Sid}: Status=disconnected removes them and ends their call."""
-    state = _sandbox().state
+    state = current_sandbox().state
     participant = state.find_participant(state.find_room(room), who)
     status = _choice("Status", request.form.get("Status"), PARTICIPANT_STATUSES)
     if status == "disconnected":

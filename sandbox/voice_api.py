@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from sandbox import serialize
 from sandbox.core import is_http_url
+from sandbox.current import current_sandbox
 from sandbox.errors import TwilioApiError, not_found
 from sandbox.models import Call
 
@@ -23,12 +24,6 @@ CALL_STATUSES = (
 )
 
 
-def _sandbox():
-    from sandbox.app import current_sandbox
-
-    return current_sandbox()
-
-
 def _json(body: dict, status: int = 200) -> Response:
     response = jsonify(body)
     response.status_code = status
@@ -36,7 +31,7 @@ def _json(body: dict, status: int = 200) -> Response:
 
 
 def _account(account_sid: str):
-    sandbox = _sandbox()
+    sandbox = current_sandbox()
     if account_sid != sandbox.account_sid:
         raise not_found(request.path)
     return sandbox
@@ -44,7 +39,7 @@ def _account(account_sid: str):
 
 def render_call(call: Call) -> dict:
     """A call's JSON, read under the state lock."""
-    sandbox = _sandbox()
+    sandbox = current_sandbox()
     with sandbox.state.lock:
         return serialize.call(call, sandbox.account_sid)
 
@@ -103,7 +98,7 @@ def update_call(account_sid: str, sid: str) -> Response:
 
 
 def _render_number(number) -> dict:
-    return serialize.incoming_number(number, _sandbox().account_sid)
+    return serialize.incoming_number(number, current_sandbox().account_sid)
 
 
 @bp.get("/<account_sid>/IncomingPhoneNumbers.json")

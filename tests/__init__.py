@@ -1,0 +1,1 @@
+"""Switchboard's tests: unit, gui, e2e, reliability, package; benchmarks in bench/."""

@@ -11,8 +11,8 @@ import keyring
 import pytest
 from PySide6.QtCore import QSettings
 
-from console.preferences import Preferences
-from console.secrets_store import SecretStore
+from console.core.preferences import Preferences
+from console.core.secrets_store import SecretStore
 from tests.helpers.memory_keyring import MemoryKeyring
 
 ISOLATED_ENV = (

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from console.cli import main
-from console.preferences import Preferences
+from console.commands.cli import main
+from console.core.preferences import Preferences
 from tests.helpers.ngrok_agent_stub import AgentApiStub
 from tests.helpers.tunneled_webhook import TunneledWebhook, free_port
 

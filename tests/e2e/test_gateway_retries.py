@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from console.gateway import Gateway, TwilioError
-from console.twilio_http import make_client
+from console.core.gateway import Gateway, TwilioError
+from console.core.twilio_http import make_client
 from tests.helpers import wait_until
 from tests.helpers.sandbox_faults import Sleeper
 

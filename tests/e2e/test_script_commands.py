@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from console.preferences import Preferences
+from console.core.preferences import Preferences
 from tests.helpers.processes import RunningCommand
 
 SID = "AC" + "cd" * 16

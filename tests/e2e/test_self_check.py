@@ -9,17 +9,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from console.credentials import Credentials
-from console.gateway import Gateway
-from console.runtime import start_live
-from console.self_check import (
+from console.core.credentials import Credentials
+from console.core.gateway import Gateway
+from console.core.runtime import start_live
+from console.core.self_check import (
     TunnelWatcher,
     check_public_webhook,
     check_signed_webhook,
     check_tunnel,
 )
-from console.tunnel import AgentTunnel
-from console.twilio_http import make_client
+from console.core.tunnel import AgentTunnel
+from console.core.twilio_http import make_client
 from tests.helpers import wait_until
 from tests.helpers.ngrok_agent_stub import AgentApiStub
 from tests.helpers.tunnel_proxy import TunnelProxy

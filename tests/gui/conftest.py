@@ -30,7 +30,7 @@ def session(qtbot, preferences, secrets) -> Iterator[ConsoleSession]:
 
 
 def fanout_threads() -> list[threading.Thread]:
-    """The gateways' refresh threads (console.fanout) that are running."""
+    """The gateways' refresh threads (console.core.fanout) that are running."""
     return [t for t in threading.enumerate() if t.name == "twilio-fanout" and t.is_alive()]
 
 

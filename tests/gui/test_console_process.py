@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from console.cli import build_parser, main, opens_window
+from console.commands.cli import build_parser, main, opens_window
 from tests.helpers.processes import RunningCommand
 
 

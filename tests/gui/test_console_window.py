@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QTableView,
 )
 
-from console.calls_model import CallsModel
+from console.models.calls_model import CallsModel
 from tests.gui.conftest import sandbox_control
 from tests.helpers.signing import twilio_signature
 from tests.helpers.widgets import by_name
@@ -412,7 +412,7 @@ def test_history_opens_with_ctrl_y_and_shows_the_call(qtbot, session):
 
 
 def test_a_dial_list_dials_everyone_into_one_room(qtbot, session):
-    from console.dial_list import parse_dial_list
+    from console.core.dial_list import parse_dial_list
 
     qtbot.waitUntil(lambda: by_name(session.window, "From", QComboBox).count() > 0, timeout=WAIT)
     qtbot.keyClick(

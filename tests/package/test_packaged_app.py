@@ -18,7 +18,7 @@ import requests
 from PyInstaller.archive.readers import pkg_archive_contents
 from PySide6.QtGui import QImage
 
-from console.resources import ICON_SIZES
+from console.ui.resources import ICON_SIZES
 from tests.e2e.test_self_test import STEPS
 from tests.helpers.processes import RunningCommand
 from tests.helpers.signing import twilio_signature

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from console.resources import ICON_SIZES
+from console.ui.resources import ICON_SIZES
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import json, sys
 from PySide6.QtGui import QGuiApplication
-import assets, console.resources as resources
+import assets, console.ui.resources as resources
 app = QGuiApplication(sys.argv[:1])
 icon = resources.app_icon()
 json.dump({

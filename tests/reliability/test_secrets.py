@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
 )
 
 from console.app import ConsoleSession, open_console
-from console.cli import main
-from console.preferences import Preferences
-from console.secrets_store import API_SECRET, AUTH_TOKEN, NGROK_AUTHTOKEN
+from console.commands.cli import main
+from console.core.preferences import Preferences
+from console.core.secrets_store import API_SECRET, AUTH_TOKEN, NGROK_AUTHTOKEN
 from sandbox import Sandbox, SandboxServer
 from tests.helpers.widgets import by_name
 

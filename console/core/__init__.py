@@ -1,0 +1,1 @@
+"""What runs without a display: records, the Twilio gateway, history, settings and runtime."""

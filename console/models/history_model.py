@@ -1,0 +1,47 @@
+"""The history table: one row a call, newest first, as the call history holds it."""
+
+from __future__ import annotations
+
+from console.core.history import HistoryEntry
+from console.models.calls_model import format_duration
+from console.models.record_table_model import Column, RecordTableModel
+
+
+def when(entry: HistoryEntry) -> str:
+    """When the call was placed or received, in local time."""
+    return entry.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def direction(entry: HistoryEntry) -> str:
+    """inbound or outbound (Twilio's outbound-api and outbound-dial are both outbound)."""
+    return entry.direction.split("-", 1)[0]
+
+
+def duration(entry: HistoryEntry) -> str:
+    """mm:ss once the call ended; empty while it goes on."""
+    return "" if entry.duration is None else format_duration(entry.duration)
+
+
+def error(entry: HistoryEntry) -> str:
+    """Twilio's error code and message, as one line."""
+    if entry.error_code and entry.error_message:
+        return f"{entry.error_code}: {entry.error_message}"
+    return entry.error_code or entry.error_message
+
+
+class HistoryModel(RecordTableModel[HistoryEntry]):
+    """Calls from the history, keyed by Call SID."""
+
+    def __init__(self, parent=None) -> None:
+        columns = [
+            Column[HistoryEntry]("When", when, chars=19),
+            Column[HistoryEntry]("Direction", direction, chars=9),
+            Column[HistoryEntry]("From", lambda e: e.from_, chars=16),
+            Column[HistoryEntry]("To", lambda e: e.to, chars=16),
+            Column[HistoryEntry]("Room", lambda e: e.room, chars=16),
+            Column[HistoryEntry]("Identity", lambda e: e.identity, chars=16),
+            Column[HistoryEntry]("Status", lambda e: e.status, chars=11),
+            Column[HistoryEntry]("Duration", duration, chars=8),
+            Column[HistoryEntry]("Error", error),
+        ]
+        super().__init__(columns, key=lambda e: e.sid, parent=parent)

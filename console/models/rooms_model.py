@@ -1,0 +1,35 @@
+"""The rooms table: unique name, type, participant count and age."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from console.core.records import Room
+from console.models.record_table_model import Column, RecordTableModel
+
+
+def format_age(created: datetime | None, now: datetime) -> str:
+    """A short age such as 45s, 12m or 3h05m."""
+    if created is None:
+        return ""
+    seconds = max(0, int((now - created).total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+class RoomsModel(RecordTableModel[Room]):
+    """In-progress rooms, keyed by SID."""
+
+    def __init__(self, clock: Callable[[], datetime] | None = None, parent=None) -> None:
+        now = clock or (lambda: datetime.now(UTC))
+        columns = [
+            Column[Room]("Room", lambda r: r.unique_name, chars=16),
+            Column[Room]("Type", lambda r: r.type, chars=11),
+            Column[Room]("People", lambda r: str(r.participant_count), chars=6),
+            Column[Room]("Age", lambda r: format_age(r.created, now()), chars=6),
+        ]
+        super().__init__(columns, key=lambda r: r.sid, parent=parent)

@@ -1,0 +1,130 @@
+"""The Waiting table: incoming callers on hold for the operator, how long, and their identity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, Qt
+
+from console.models.record_table_model import Column, RecordTableModel
+from webhook.events import CallerWaiting
+
+CALL_SID_MIME = "application/x-switchboard-call-sid"  # a dragged waiting caller: its CallSid
+WAITING_COLUMN = 2
+
+
+@dataclass(frozen=True)
+class WaitingCaller:
+    """A caller on hold: who (From), which of our numbers (To), since when, suggested identity."""
+
+    call_sid: str
+    from_: str
+    to: str
+    since: datetime  # timezone-aware
+    identity: str = ""
+
+    @classmethod
+    def from_event(cls, event: CallerWaiting) -> WaitingCaller:
+        """The caller the webhook reported as put on hold."""
+        return cls(event.call_sid, event.from_, event.to, event.since, event.identity)
+
+
+def format_waiting(seconds: int) -> str:
+    """How long someone has waited: 45s, 3m 12s, 1h 05m."""
+    seconds = max(0, seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+
+
+def call_sid_mime(call_sid: str) -> QMimeData:
+    """Drag data naming one waiting caller."""
+    data = QMimeData()
+    data.setData(CALL_SID_MIME, call_sid.encode("utf-8"))
+    return data
+
+
+def call_sid_of(data: QMimeData | None) -> str:
+    """The CallSid carried by drag data, or '' when it carries none."""
+    if data is None or not data.hasFormat(CALL_SID_MIME):
+        return ""
+    return bytes(data.data(CALL_SID_MIME).data()).decode("utf-8", "replace").strip()
+
+
+class WaitingModel(RecordTableModel[WaitingCaller]):
+    """Callers on hold, oldest first, keyed by CallSid; rows drag out as CALL_SID_MIME."""
+
+    def __init__(self, clock: Callable[[], datetime] | None = None, parent=None) -> None:
+        self._now = clock or (lambda: datetime.now(UTC))
+        self._pending: set[str] = set()
+        columns = [
+            Column[WaitingCaller]("Caller", lambda w: w.from_, chars=12),
+            Column[WaitingCaller]("Number", lambda w: w.to, chars=12),
+            Column[WaitingCaller]("Waiting", self._waiting_text, chars=8),
+            Column[WaitingCaller](
+                "Identity", lambda w: w.identity or "(assigned by Twilio)", chars=16
+            ),
+        ]
+        super().__init__(columns, key=lambda w: w.call_sid, parent=parent)
+
+    def _waiting_text(self, caller: WaitingCaller) -> str:
+        text = format_waiting(int((self._now() - caller.since).total_seconds()))
+        return f"{text} · connecting…" if caller.call_sid in self._pending else text
+
+    def add(self, caller: WaitingCaller) -> None:
+        """List a caller (a repeated CallSid replaces its row), keeping the oldest first."""
+        others = [w for w in self.records() if w.call_sid != caller.call_sid]
+        self.set_records(sorted([*others, caller], key=lambda w: w.since))
+
+    def remove(self, call_sid: str) -> bool:
+        """Take a caller off the list (put in a room, or hung up); False if not listed."""
+        self._pending.discard(call_sid)
+        if self.row_of(call_sid) < 0:
+            return False
+        self.set_records([w for w in self.records() if w.call_sid != call_sid])
+        return True
+
+    def caller(self, call_sid: str) -> WaitingCaller | None:
+        """The waiting caller with this CallSid, or None."""
+        return self.record_at(self.row_of(call_sid))
+
+    def set_pending(self, call_sid: str, pending: bool) -> None:
+        """Mark a caller as being connected (a redirect is in flight), or not any more."""
+        row = self.row_of(call_sid)
+        if row < 0 or (call_sid in self._pending) == pending:
+            return
+        if pending:
+            self._pending.add(call_sid)
+        else:
+            self._pending.discard(call_sid)
+        cell = self.index(row, WAITING_COLUMN)
+        self.dataChanged.emit(cell, cell)
+
+    def is_pending(self, call_sid: str) -> bool:
+        """Whether a redirect for this caller is in flight."""
+        return call_sid in self._pending
+
+    def tick(self) -> None:
+        """Redraw the waiting times."""
+        if self.rowCount():
+            last = self.index(self.rowCount() - 1, WAITING_COLUMN)
+            self.dataChanged.emit(self.index(0, WAITING_COLUMN), last)
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        return flags | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else flags
+
+    def mimeTypes(self) -> list[str]:
+        return [CALL_SID_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData | None:
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        caller = self.record_at(rows[0]) if rows else None
+        return call_sid_mime(caller.call_sid) if caller else None
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction

@@ -1,0 +1,1 @@
+"""The console's dialogs: settings, history, dial list, routes, routing, new room, move."""

@@ -1,0 +1,384 @@
+"""Edits routes.toml: routes by called number, meeting codes and known callers, saved atomically."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from pathlib import Path
+
+import shiboken6
+from PySide6.QtCore import QModelIndex, Signal, Slot
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.core.routes_form import (
+    ACTION_ROOM,
+    ACTIONS,
+    CALLER_COLUMNS,
+    CODE_COLUMNS,
+    ROUTE_COLUMNS,
+    LoadedRoutes,
+    RoutesChanged,
+    Row,
+    caller_rows,
+    check_caller_rows,
+    check_code_rows,
+    check_route_rows,
+    check_rules,
+    code_rows,
+    load_routes,
+    route_rows,
+    rules_from_rows,
+    save_if_unchanged,
+)
+from console.models.rules_table_model import RulesTableModel
+from console.tasks import TaskRunner
+from console.ui.prompts import ask
+from console.ui.rules_table_view import RulesTableView
+from webhook.routes import RoutesError, RoutingRules, parse_routes, render_routes
+
+log = logging.getLogger(__name__)
+
+_ERROR_STYLE = "color: #b3261e;"
+_BANNER_STYLE = (
+    "background: #fde7e9; color: #5f1212; border: 1px solid #e8a0a0;"
+    " border-radius: 4px; padding: 6px;"
+)
+_NOTE_STYLE = "color: palette(placeholder-text);"
+ROOM_COLUMN, ACTION_COLUMN = 2, 1
+
+
+def _unused_room(row: Row, column: int) -> bool:
+    """A route's room means nothing unless its action is Room."""
+    return column == ROOM_COLUMN and row[ACTION_COLUMN] != ACTION_ROOM
+
+
+class RoutesDialog(QDialog):
+    """The routes file as three tables; a malformed file is shown as text, never overwritten."""
+
+    routes_saved = Signal(str)  # the path written
+
+    def __init__(self, path: Path, runner: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Routes")
+        self.path, self._runner = Path(path), runner
+        self._loaded: LoadedRoutes | None = None
+        self._text_mode = False  # editing a malformed file's raw text
+        self._form_ready = False  # the tables hold rules (from the file or from fixed text)
+        self._busy = True  # loading or saving
+        self.routes_model = RulesTableModel(ROUTE_COLUMNS, check_route_rows, _unused_room, self)
+        self.codes_model = RulesTableModel(CODE_COLUMNS, check_code_rows, parent=self)
+        self.callers_model = RulesTableModel(CALLER_COLUMNS, check_caller_rows, parent=self)
+        self._build()
+        self._connect_signals()
+        self._set_status(f"Loading {self.path.name}…")
+        self._update()
+        self._runner.submit(partial(load_routes, self.path), self.on_load_done, self.on_load_failed)
+
+    # -- construction --------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.file_label = QLabel(accessibleName="Routes file", wordWrap=True)
+        self.file_label.setText(f"Where incoming calls go, kept in <code>{self.path}</code>")
+        self.file_error = QLabel(accessibleName="Routes file error", wordWrap=True)
+        self.file_error.setStyleSheet(_BANNER_STYLE)
+        self.file_error.hide()
+        self.routes_view = RulesTableView(self.routes_model, "Routes")
+        self.routes_view.set_choices(ACTION_COLUMN, ACTIONS)
+        self.codes_view = RulesTableView(self.codes_model, "Meeting codes")
+        self.callers_view = RulesTableView(self.callers_model, "Known callers")
+        self._add_remove: dict[RulesTableView, tuple[QPushButton, QPushButton]] = {}
+        routes_box = self._box("Routes by called number", self.routes_view, "route", "R")
+        codes_box = self._box("Meeting codes", self.codes_view, "code", "C")
+        callers_box = self._box("Known callers", self.callers_view, "caller", "K")
+        lower = QHBoxLayout()
+        lower.addWidget(codes_box)
+        lower.addWidget(callers_box)
+        rules_page = QWidget()
+        rules_layout = QVBoxLayout(rules_page)
+        rules_layout.addWidget(routes_box, 3)
+        rules_layout.addLayout(lower, 2)
+        self.text = QPlainTextEdit(accessibleName="Routes text")
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text_note = QLabel(wordWrap=True, accessibleName="Routes text note")
+        self.text_note.setStyleSheet(_NOTE_STYLE)
+        self.to_form_button = QPushButton("Edit in the &form", accessibleName="Edit in the form")
+        self.to_form_button.setToolTip("Show these rules in the tables (comments are not kept)")
+        text_page = QWidget()
+        text_layout = QVBoxLayout(text_page)
+        text_layout.addWidget(self.text_note)
+        text_layout.addWidget(self.text, 1)
+        text_row = QHBoxLayout()
+        text_row.addStretch(1)
+        text_row.addWidget(self.to_form_button)
+        text_layout.addLayout(text_row)
+        self.tabs = QTabWidget(accessibleName="Routes views")
+        self.rules_tab = self.tabs.addTab(rules_page, "&Rules")
+        self.text_tab = self.tabs.addTab(text_page, "&Text")
+        self.problem = QLabel(accessibleName="Routes problem", wordWrap=True)
+        self.problem.setStyleSheet(_ERROR_STYLE)
+        self.status = QLabel(accessibleName="Routes status", wordWrap=True)
+        self.status.setStyleSheet(_NOTE_STYLE)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setAccessibleName("Save")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName("Cancel")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.file_label)
+        layout.addWidget(self.file_error)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+        self.resize(760, 620)
+
+    def _box(self, title: str, view: RulesTableView, what: str, key: str) -> QGroupBox:
+        box = QGroupBox(title)
+        add = QPushButton(f"Add {what}", accessibleName=f"Add {what}")
+        remove = QPushButton(f"Remove {what}", accessibleName=f"Remove {what}")
+        add.setToolTip(f"Add a {what} (Alt+Shift+{key})")
+        add.setShortcut(f"Alt+Shift+{key}")
+        self._add_remove[view] = (add, remove)
+        add.clicked.connect(self.on_add_clicked)
+        remove.clicked.connect(self.on_remove_clicked)
+        buttons = QHBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(box)
+        layout.addWidget(view, 1)
+        layout.addLayout(buttons)
+        return box
+
+    def _connect_signals(self) -> None:
+        for model in (self.routes_model, self.codes_model, self.callers_model):
+            model.rows_edited.connect(self.on_model_rows_edited)
+        for view in self._add_remove:
+            view.selectionModel().currentChanged.connect(self.on_view_current_changed)
+        self.text.textChanged.connect(self.on_text_changed)
+        self.to_form_button.clicked.connect(self.on_to_form_clicked)
+        self.buttons.accepted.connect(self.on_save_clicked)
+        self.buttons.rejected.connect(self.reject)
+
+    # -- what the dialog shows -----------------------------------------------------------------
+
+    def rules(self) -> RoutingRules | None:
+        """The rules the dialog would save now, or None while they have a problem."""
+        if self._text_mode:
+            try:
+                return parse_routes(self.text.toPlainText(), str(self.path))
+            except RoutesError:
+                return None
+        if any(m.errors() for m in (self.routes_model, self.codes_model, self.callers_model)):
+            return None
+        rules = self._form_rules()
+        return None if check_rules(rules) else rules
+
+    def _form_rules(self) -> RoutingRules:
+        return rules_from_rows(
+            self.routes_model.rows(), self.codes_model.rows(), self.callers_model.rows()
+        )
+
+    def _current_problem(self) -> str:
+        if not self._form_ready and not self._text_mode:
+            return ""
+        if self._text_mode:
+            try:
+                parse_routes(self.text.toPlainText(), self.path.name)
+            except RoutesError as error:
+                return str(error)
+            return ""
+        tables = (
+            ("Routes", self.routes_model),
+            ("Meeting codes", self.codes_model),
+            ("Known callers", self.callers_model),
+        )
+        for name, model in tables:
+            if (first := model.first_error()) is not None:
+                row, column, message = first
+                return f"{name}, row {row + 1}, {model.title(column)}: {message}"
+        return check_rules(self._form_rules())
+
+    def _set_status(self, text: str) -> None:
+        self.status.setText(text)
+
+    def _update(self) -> None:
+        problem = self._current_problem()
+        self.problem.setText(problem)
+        self.problem.setVisible(bool(problem))
+        form_ok = self._form_ready and not self._text_mode
+        self.tabs.setTabEnabled(self.rules_tab, form_ok)
+        self.tabs.widget(self.rules_tab).setEnabled(not self._busy)
+        self.text.setReadOnly(not self._text_mode or self._busy)
+        self.text.setEnabled(self._text_mode or not problem)  # a stale preview is greyed
+        self.to_form_button.setVisible(self._text_mode)
+        self.to_form_button.setEnabled(self._text_mode and not problem and not self._busy)
+        for view, (_, remove) in self._add_remove.items():
+            remove.setEnabled(view.currentIndex().isValid())
+        usable = form_ok or self._text_mode  # never an unreadable file's empty form
+        self.save_button.setEnabled(
+            usable and not self._busy and not problem and self.rules() is not None
+        )
+        if form_ok and not problem:
+            self._show_text(render_routes(self._form_rules()))
+
+    def _show_text(self, text: str) -> None:
+        if self.text.toPlainText() != text:
+            self.text.blockSignals(True)
+            self.text.setPlainText(text)
+            self.text.blockSignals(False)
+
+    def _show_file_error(self, text: str) -> None:
+        self.file_error.setText(text)
+        self.file_error.setVisible(bool(text))
+
+    # -- loading -------------------------------------------------------------------------------
+
+    @Slot(object)
+    def on_load_done(self, loaded: LoadedRoutes) -> None:
+        if not shiboken6.isValid(self):
+            return
+        self._loaded, self._busy = loaded, False
+        if loaded.rules is not None:
+            self._fill_form(loaded.rules)
+            self.text_note.setText("What Save writes. Comments in the file are not kept.")
+            self._set_status(
+                "" if loaded.exists else f"{self.path.name} does not exist yet; Save creates it."
+            )
+        else:
+            self._text_mode = loaded.text is not None
+            self._show_file_error(
+                f"{loaded.error}\n\nThe file is left as it is until you save a correct version."
+            )
+            self.text_note.setText(
+                "The file as it is on disk. Fix it here, then Save, or Edit in the form."
+            )
+            self._show_text(loaded.text or "")
+            self.tabs.setTabEnabled(self.text_tab, loaded.text is not None)
+            self._set_status("")
+        self._update()
+        self.tabs.setCurrentIndex(self.rules_tab if self._form_ready else self.text_tab)
+
+    @Slot(object)
+    def on_load_failed(self, error: object) -> None:
+        if shiboken6.isValid(self):
+            self._busy = False
+            self._show_file_error(f"Could not read {self.path}: {error}")
+            self._update()
+
+    def _fill_form(self, rules: RoutingRules) -> None:
+        self._form_ready = True
+        self.routes_model.set_rows(route_rows(rules))
+        self.codes_model.set_rows(code_rows(rules))
+        self.callers_model.set_rows(caller_rows(rules))
+
+    # -- editing -------------------------------------------------------------------------------
+
+    @Slot()
+    def on_model_rows_edited(self) -> None:
+        self._update()
+
+    @Slot(QModelIndex, QModelIndex)
+    def on_view_current_changed(self, *_: QModelIndex) -> None:
+        self._update()
+
+    @Slot()
+    def on_text_changed(self) -> None:
+        if self._text_mode:
+            self._update()
+
+    def _view_of(self, button: object) -> RulesTableView:
+        return next(v for v, pair in self._add_remove.items() if button in pair)
+
+    @Slot()
+    def on_add_clicked(self) -> None:
+        view = self._view_of(self.sender())
+        model: RulesTableModel = view.model()  # type: ignore[assignment]
+        view.start_editing(
+            model.add_row(("", ACTION_ROOM, "") if model is self.routes_model else ())
+        )
+
+    @Slot()
+    def on_remove_clicked(self) -> None:
+        view = self._view_of(self.sender())
+        row = view.currentIndex().row()
+        model: RulesTableModel = view.model()  # type: ignore[assignment]
+        if model.remove_row(row) and model.rowCount():
+            view.setCurrentIndex(model.index(min(row, model.rowCount() - 1), 0))
+
+    @Slot()
+    def on_to_form_clicked(self) -> None:
+        rules = self.rules()
+        if rules is None or not self._text_mode:
+            return
+        self._text_mode = False
+        self._fill_form(rules)
+        self.text_note.setText("What Save writes. Comments in the file are not kept.")
+        self._update()
+        self.tabs.setCurrentIndex(self.rules_tab)
+
+    # -- saving --------------------------------------------------------------------------------
+
+    @Slot()
+    def on_save_clicked(self) -> None:
+        self._save(force=False)
+
+    def _save(self, force: bool) -> None:
+        rules = self.rules()
+        if rules is None or self._busy or self._loaded is None or not self.save_button.isEnabled():
+            return
+        self._busy = True
+        self._set_status(f"Saving {self.path.name}…")
+        self._update()
+        stamp = self._loaded.stamp
+        self._runner.submit(
+            partial(save_if_unchanged, self.path, rules, stamp, force),
+            self.on_save_done,
+            self.on_save_failed,
+        )
+
+    @Slot(object)
+    def on_save_done(self, path: object) -> None:
+        if not shiboken6.isValid(self):
+            return
+        log.info("routes saved to %s", path)
+        self._busy = False
+        self._set_status(f"Saved {path}")
+        self.routes_saved.emit(str(path))
+        if self.isVisible():  # not when the operator cancelled while it was being written
+            self.accept()
+
+    @Slot(object)
+    def on_save_failed(self, error: object) -> None:
+        if not shiboken6.isValid(self):
+            return
+        self._busy = False
+        self._set_status("")
+        self._update()
+        if isinstance(error, RoutesChanged):
+            accept, reject = QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.RejectRole
+            ask(
+                self,
+                "routes-changed",
+                "Routes file changed",
+                f"{self.path} changed on disk after this dialog opened it. Overwrite it?",
+                [
+                    ("&Overwrite", accept, lambda: self._save(force=True)),
+                    ("Cancel", reject, lambda: None),
+                ],
+            )
+            return
+        self._show_file_error(f"Could not save {self.path}: {error}")

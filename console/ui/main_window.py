@@ -1,0 +1,400 @@
+"""The operator's main window: rooms → people → dial pad, calls below, status always visible."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QWidget
+
+from console.call_routing import CallRouting
+from console.controller import ConsoleController
+from console.core.dial_input import DialRequest
+from console.core.preferences import Preferences
+from console.core.records import Call, Participant, PhoneNumber, Room
+from console.health_monitor import HealthMonitor
+from console.ui.calls_panel import CallsPanel
+from console.ui.dial_pad import DialPad
+from console.ui.event_log import EventLog, describe_request
+from console.ui.prompts import ask
+from console.ui.rooms_panel import RoomsPanel
+from console.ui.status_bar import ConsoleStatusBar
+from console.ui.waiting_panel import WaitingPanel
+from console.ui.window_dialogs import WindowDialogs
+from webhook.events import RequestLogged, RoutesLoaded
+
+if TYPE_CHECKING:
+    from console.core.credentials import Credentials
+    from console.core.runtime import Runtime
+    from console.core.secrets_store import SecretStore
+    from console.core.self_check import TunnelWatcher
+
+ACCEPT, REJECT = QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.RejectRole
+
+
+class MainWindow(QMainWindow):
+    """Wires panels to the controller; every action has a keyboard path."""
+
+    def __init__(
+        self,
+        controller: ConsoleController,
+        preferences: Preferences,
+        env: Mapping[str, str],
+        check_credentials: Callable[[Credentials], str],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.preferences = preferences
+        self.secrets: SecretStore | None = None  # known once the session has started
+        self.env = env
+        self.check_credentials = check_credentials
+        self._room_to_select = ""
+        self.numbers: list[PhoneNumber] = []  # the account's, for caller-ID choices
+        self.setWindowTitle("Switchboard")
+        self.setMinimumSize(1024, 640)
+        self.rooms = RoomsPanel(controller.rooms_model, controller.participants_model)
+        self.dial_pad = DialPad()
+        self.calls = CallsPanel(controller.calls_model)
+        self.routing = CallRouting(controller, self)
+        self.waiting = WaitingPanel(self.routing.waiting_model)
+        self.event_log = EventLog(self)
+        self.status = ConsoleStatusBar(self)
+        self.setStatusBar(self.status)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.event_log)
+        self.event_log.hide()
+        self._build_layout()
+        self.refresh_timer = QTimer(self)
+        self.tick_timer = QTimer(self)
+        self.tick_timer.setInterval(1000)
+        self.health = HealthMonitor(controller.runner, self)
+        self.dialogs = WindowDialogs(self, self)
+        self._build_actions()
+        self._connect_signals()
+        self.refresh_timer.setInterval(self.preferences.refresh_interval * 1000)
+        self.status.set_starting()
+        self.dial_pad.setEnabled(False)
+        self.settings_action.setEnabled(False)
+        self._restore_geometry()
+
+    # -- construction --------------------------------------------------------------------------
+
+    def _build_layout(self) -> None:
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(self.rooms)
+        top.addWidget(self.dial_pad)
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 1)
+        top.setSizes([800, 320])
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self.calls)
+        bottom.addWidget(self.waiting)
+        bottom.setStretchFactor(0, 3)
+        bottom.setStretchFactor(1, 1)
+        bottom.setSizes([660, 480])  # the Waiting table fits its columns without scrolling
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.addWidget(top)
+        main.addWidget(bottom)
+        main.setStretchFactor(0, 2)
+        main.setStretchFactor(1, 1)
+        main.setSizes([440, 220])
+        main.setContentsMargins(8, 8, 8, 0)
+        self.setCentralWidget(main)
+        self.setTabOrder(self.rooms.rooms_view, self.rooms.participants_view)
+
+    def _action(self, menu, text: str, shortcut: str | QKeySequence, slot) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.settings_action = self._action(
+            file_menu,
+            "&Settings…",
+            "Ctrl+,",
+            self.dialogs.settings,
+        )
+        file_menu.addSeparator()
+        self.quit_action = self._action(file_menu, "&Quit", "Ctrl+Q", self.close)
+        rooms_menu = bar.addMenu("&Rooms")
+        self.refresh_action = self._action(
+            rooms_menu, "&Refresh", "Ctrl+R", self.controller.refresh
+        )
+        self.new_room_action = self._action(
+            rooms_menu, "&New room…", "Ctrl+N", self.dialogs.new_room
+        )
+        calls_menu = bar.addMenu("&Calls")
+        self.dial_action = self._action(calls_menu, "&Dial", "Ctrl+D", self.dial_pad.dial)
+        self.hang_up_action = self._action(
+            calls_menu, "&Hang up selected call", "Ctrl+H", self.calls.on_hang_up_clicked
+        )
+        self.focus_number_action = self._action(
+            calls_menu, "Go to &number", "Ctrl+K", self.on_focus_number_triggered
+        )
+        calls_menu.addSeparator()
+        self.route_action = self._action(
+            calls_menu, "&Route incoming calls here…", "Ctrl+I", self.dialogs.routing
+        )
+        self.route_action.setEnabled(False)
+        self.history_action = self._action(calls_menu, "Histor&y…", "Ctrl+Y", self.dialogs.history)
+        self.routes_action = self._action(
+            calls_menu, "Incoming call rout&es…", "", self.dialogs.routes
+        )
+        self.dial_list_action = self._action(
+            calls_menu, "Dial &list…", "Ctrl+Shift+D", self.dialogs.dial_list
+        )
+        view_menu = bar.addMenu("&View")
+        self.log_action = self.event_log.toggleViewAction()
+        self.log_action.setShortcut(QKeySequence("Ctrl+L"))
+        view_menu.addAction(self.log_action)
+
+    def _connect_signals(self) -> None:
+        c = self.controller
+        c.numbers_loaded.connect(self.on_controller_numbers_loaded)
+        c.rooms_loaded.connect(self.on_controller_rooms_loaded)
+        c.dial_busy_changed.connect(self.dial_pad.set_busy)
+        c.dial_failed.connect(self.on_controller_dial_failed)
+        c.dial_placed.connect(self.on_controller_dial_placed)
+        c.identity_conflict.connect(self.on_controller_identity_conflict)
+        c.error_reported.connect(self.on_controller_error_reported)
+        c.log_written.connect(self.event_log.write)
+        self.dial_pad.dial_requested.connect(self.on_dial_pad_dial_requested)
+        self.rooms.room_selected.connect(self.on_rooms_room_selected)
+        self.rooms.new_room_requested.connect(self.dialogs.new_room)
+        self.rooms.end_room_requested.connect(self.on_rooms_end_room_requested)
+        self.rooms.disconnect_requested.connect(self.on_rooms_disconnect_requested)
+        self.calls.hang_up_requested.connect(self.on_calls_hang_up_requested)
+        self.status.log_button.toggled.connect(self.event_log.setVisible)
+        self.event_log.visibilityChanged.connect(self.status.log_button.setChecked)
+        self.refresh_timer.timeout.connect(c.refresh)
+        self.tick_timer.timeout.connect(c.calls_model.tick)
+        self.tick_timer.timeout.connect(self.routing.waiting_model.tick)
+        self.waiting.put_in_room_requested.connect(self.on_waiting_put_in_room_requested)
+        self.rooms.caller_dropped.connect(self.on_rooms_caller_dropped)
+        self.rooms.move_requested.connect(self.dialogs.move)
+        self.routing.waiting_failed.connect(self.on_routing_waiting_failed)
+        self.routing.routed.connect(self.event_log.write)
+        self.health.checked.connect(self.on_health_checked)
+
+    def _apply_preferences(self) -> None:
+        self.dial_pad.set_region(self.preferences.region)
+        self.refresh_timer.setInterval(self.preferences.refresh_interval * 1000)
+
+    def _restore_geometry(self) -> None:
+        geometry = self.preferences.window_geometry
+        if geometry:
+            self.restoreGeometry(QByteArray(geometry))
+        else:
+            self.resize(1180, 720)
+
+    def start(
+        self, runtime: Runtime, secrets: SecretStore, watcher: TunnelWatcher | None = None
+    ) -> None:
+        """The servers are up: begin work, load numbers and rooms, start the timers.
+
+        In live mode Dial waits for the first check that Twilio can reach the webhook.
+        """
+        self.secrets = secrets
+        self.controller.attach(runtime)
+        self.status.set_mode(runtime.label, runtime.public_url)
+        for note in runtime.notes:
+            self.event_log.write(note)
+        if runtime.notes:
+            self.status.showMessage(runtime.notes[0], 15_000)
+        self._apply_preferences()  # the region check loads phonenumbers: after the first paint
+        self.dial_pad.setEnabled(watcher is None)
+        self.settings_action.setEnabled(True)
+        self.route_action.setEnabled(True)
+        self.controller.load_numbers()
+        self.controller.refresh()
+        self.refresh_timer.start()
+        self.tick_timer.start()
+        self.health.start(runtime, watcher)
+        if self.preferences.last_room:
+            self.dial_pad.set_room(self.preferences.last_room)
+        self.dial_pad.focus_number()
+
+    def show_start_failure(self, message: str) -> None:
+        """The servers did not start: say so where the operator looks, and leave only Quit."""
+        self.status.mode.setText("<b>Not started</b>")
+        self.status.set_health(message)
+        self.event_log.write(f"ERROR {message}")
+        self.event_log.show()
+        ask(
+            self,
+            "start-failed",
+            "Switchboard could not start",
+            message,
+            [("&Quit", ACCEPT, self.close)],
+        )
+
+    # -- slots ---------------------------------------------------------------------------------
+
+    @Slot(list)
+    def on_controller_numbers_loaded(self, numbers: list[PhoneNumber]) -> None:
+        self.numbers = numbers
+        self.dial_pad.set_numbers(numbers)
+        if self.preferences.last_from:
+            self.dial_pad.choose_caller_id(self.preferences.last_from)
+
+    @Slot(list)
+    def on_controller_rooms_loaded(self, rooms: list[Room]) -> None:
+        self.dial_pad.set_rooms([r.unique_name for r in rooms])
+        self.waiting.set_rooms([r.unique_name for r in rooms])
+        if self._room_to_select and self.rooms.select_room_named(self._room_to_select):
+            self._room_to_select = ""
+
+    @Slot(object)
+    def on_dial_pad_dial_requested(self, request: DialRequest) -> None:
+        if self.health.problem and self.health.watcher is not None:
+            ask(
+                self,
+                "webhook-unreachable",
+                "Twilio may not reach the webhook",
+                f"The last check failed: {self.health.problem}. Twilio would answer the call "
+                "with an application error (11200). Dial anyway?",
+                [
+                    ("Dial &anyway", ACCEPT, lambda: self._dial(request)),
+                    ("Cancel", REJECT, lambda: self.dial_pad.set_busy(False)),
+                ],
+            )
+            return
+        self._dial(request)
+
+    def _dial(self, request: DialRequest) -> None:
+        self.preferences.last_from = request.from_
+        self.preferences.last_room = request.room
+        self.status.showMessage(f"Dialing {request.to} into {request.room}…", 5000)
+        self.controller.dial(request)
+
+    @Slot(str, str)
+    def on_controller_dial_failed(self, field: str, message: str) -> None:
+        self.dial_pad.show_error(field or "number", message)
+
+    @Slot(object)
+    def on_controller_dial_placed(self, call: Call) -> None:
+        self.dial_pad.clear_error()
+        # Replaces "Dialing …", which would otherwise linger after the call is under way.
+        self.status.showMessage(f"Called {call.to} into {call.room}: see Calls this session", 5000)
+        self.calls.select_call(call.sid)
+        if not self.rooms.select_room_named(call.room):
+            self._room_to_select = call.room  # listed after the next refresh
+
+    @Slot(object, str)
+    def on_controller_identity_conflict(self, request: DialRequest, suggestion: str) -> None:
+        from dataclasses import replace
+
+        def use_free() -> None:
+            self.dial_pad.set_identity(suggestion)
+            self.controller.place(replace(request, identity=suggestion))
+
+        ask(
+            self,
+            "identity-conflict",
+            "Identity already in the room",
+            f"{request.identity} is already connected in {request.room}. Dialing in a second "
+            f"{request.identity} would disconnect the first one (Twilio error 53205).",
+            [
+                (f"Use {suggestion}", ACCEPT, use_free),
+                (
+                    "Dial anyway",
+                    QMessageBox.ButtonRole.DestructiveRole,
+                    lambda: self.controller.place(request),
+                ),
+                ("Cancel", REJECT, self.controller.cancel_dial),
+            ],
+        )
+
+    @Slot(str)
+    def on_controller_error_reported(self, message: str) -> None:
+        self.status.showMessage(message, 15_000)
+        self.event_log.write(f"ERROR {message}")
+
+    @Slot(object)
+    def on_rooms_room_selected(self, room: Room | None) -> None:
+        self.controller.select_room(room)
+        if room is not None:
+            self.dial_pad.set_room(room.unique_name)
+
+    @Slot(object)
+    def on_rooms_end_room_requested(self, room: Room) -> None:
+        ask(
+            self,
+            "end-room",
+            "End room",
+            f"End {room.unique_name}? Everyone in it ({room.participant_count}) is disconnected.",
+            [
+                ("&End room", ACCEPT, lambda: self.controller.end_room(room)),
+                ("Cancel", REJECT, lambda: None),
+            ],
+        )
+
+    @Slot(str, str, str)
+    def on_waiting_put_in_room_requested(self, call_sid: str, room: str, identity: str) -> None:
+        self.routing.put_in_room(call_sid, room, identity)
+
+    @Slot(str, object)
+    def on_rooms_caller_dropped(self, call_sid: str, room: Room) -> None:
+        self.routing.put_in_room(call_sid, room.unique_name, self.waiting.identity_for(call_sid))
+
+    @Slot(str)
+    def on_routing_waiting_failed(self, message: str) -> None:
+        self.waiting.show_error(message)
+        self.on_controller_error_reported(message)
+
+    @Slot(object)
+    def on_rooms_disconnect_requested(self, participant: Participant) -> None:
+        self.controller.disconnect(participant)
+
+    @Slot(object)
+    def on_calls_hang_up_requested(self, call: Call) -> None:
+        self.controller.hang_up(call)
+
+    @Slot(object)
+    def on_bridge_routes_loaded(self, event: RoutesLoaded) -> None:
+        if event.error:
+            self.on_controller_error_reported(f"Routes file not used: {event.error}")
+        else:
+            self.event_log.write(f"Routes loaded from {event.path}")
+
+    @Slot(object)
+    def on_bridge_request_logged(self, event: RequestLogged) -> None:
+        self.event_log.write(describe_request(event))
+
+    @Slot()
+    def on_focus_number_triggered(self) -> None:
+        self.dial_pad.focus_number()
+
+    @Slot(str)
+    def on_health_checked(self, problem: str) -> None:
+        runtime = self.controller.runtime
+        self.status.set_health(problem)
+        if runtime is not None:  # a reconnected tunnel may have a new URL
+            self.status.set_mode(runtime.label, runtime.public_url)
+        if not self.dial_pad.isEnabled() and self.health.checks_done == 1:
+            self.dial_pad.setEnabled(True)  # live mode: Dial waited for the first check
+            self.dial_pad.focus_number()
+
+    @Slot()
+    def on_settings_saved(self) -> None:
+        self._apply_preferences()
+        self.status.showMessage(
+            "Settings saved. A new account or webhook port takes effect when Switchboard restarts.",
+            15_000,
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Remember the window's place and stop the timers; the app then stops the servers."""
+        self.preferences.window_geometry = bytes(self.saveGeometry().data())
+        for timer in (self.refresh_timer, self.tick_timer):
+            timer.stop()
+        self.dialogs.stop()
+        self.health.stop()
+        super().closeEvent(event)

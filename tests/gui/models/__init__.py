@@ -1,0 +1,1 @@
+"""Tests of the Qt item models, checked with qtmodeltester."""

@@ -1,0 +1,1 @@
+"""Tests of the main window's panels and views, driving real widgets."""

@@ -1,0 +1,1 @@
+"""Tests of the console's dialogs, driving real widgets."""

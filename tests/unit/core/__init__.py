@@ -1,0 +1,1 @@
+"""Tests of the console core: gateway inputs, history, credentials, preferences, tunnel."""

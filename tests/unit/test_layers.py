@@ -1,0 +1,81 @@
+"""The package layers hold: no import circles, and no layer imports one above it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.helpers.import_graph import PACKAGES, broken_rules, cycles, imports, module_names
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_project_has_no_import_circles() -> None:
+    assert cycles(imports(ROOT)) == []
+
+
+def test_no_import_breaks_a_layering_rule() -> None:
+    assert broken_rules(imports(ROOT)) == []
+
+
+def test_every_package_says_what_lives_in_it() -> None:
+    for name, path in module_names(ROOT).items():
+        if path.name == "__init__.py":
+            text = path.read_text(encoding="utf-8").lstrip()
+            assert text.startswith('"""'), f"{name} has no docstring"
+
+
+def _copy(tmp_path: Path) -> Path:
+    for package in PACKAGES:
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    return tmp_path
+
+
+def _append(path: Path, line: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
+
+
+def test_a_core_module_importing_a_widget_module_is_caught(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    _append(root / "console/core/records.py", "from console.ui.main_window import MainWindow")
+    problems = broken_rules(imports(root))
+    assert len(problems) == 1
+    assert "console.core.records -> console.ui.main_window" in problems[0]
+    assert "no widgets" in problems[0]
+
+
+def test_an_import_hidden_in_a_function_still_makes_a_circle(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    path = root / "console/core/records.py"
+    _append(path, "\n\ndef _late():\n    from console.core import history  # noqa\n")
+    assert ["console.core.history", "console.core.records"] in cycles(imports(root))
+
+
+def test_an_import_under_type_checking_still_counts(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    _append(
+        root / "console/models/rooms_model.py",
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from console.ui import dial_pad",
+    )
+    problems = broken_rules(imports(root))
+    assert any("console.models.rooms_model -> console.ui.dial_pad" in p for p in problems)
+
+
+def test_relative_imports_are_resolved(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    _append(root / "webhook/health.py", "from ..console.core import records")
+    _append(root / "sandbox/ids.py", "from . import core")
+    found = imports(root)
+    assert any(i.importer == "sandbox.ids" and i.imported == "sandbox.core" for i in found)
+    assert any(
+        i.importer == "webhook.health" and i.imported == "console.core.records" for i in found
+    )
+
+
+def test_qt_widgets_in_the_core_are_caught(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    _append(root / "console/core/history.py", "from PySide6.QtWidgets import QWidget")
+    problems = broken_rules(imports(root))
+    assert any("console.core.history -> PySide6.QtWidgets" in p for p in problems)

@@ -1,0 +1,1 @@
+"""Tests of the webhook's parts: TwiML, signatures, routes, incoming calls, events, server."""
