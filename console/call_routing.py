@@ -3,22 +3,42 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from console.core.records import Call, Participant
+from console.models.number_text import display_number
 from console.models.waiting_model import WaitingCaller, WaitingModel
 from webhook.events import CallerWaiting, CallStatusEvent
 from webhook.names import free_identity
 
 if TYPE_CHECKING:
     from console.controller import ConsoleController
+    from console.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 ROOM_EXISTS = 53113
+GOODBYE = "Sorry, nobody can take your call right now. Please call again later. Goodbye."
+
+
+@dataclass(frozen=True)
+class SandboxLogin:
+    """Where the sandbox answers and the test credentials that open it (not Twilio secrets)."""
+
+    url: str
+    account_sid: str
+    auth_token: str
+
+
+def sandbox_login(runtime: Runtime | None) -> SandboxLogin | None:
+    """The sandbox a sandbox-mode session runs on; None in live mode."""
+    if runtime is None or runtime.mode != "sandbox" or not runtime.sandbox_url:
+        return None
+    token = runtime.webhook.app.config.get("AUTH_TOKEN", "")  # the webhook checks the same one
+    return SandboxLogin(runtime.sandbox_url, runtime.account_sid, token)
 
 
 class MoveRefused(Exception):
@@ -30,11 +50,13 @@ class CallRouting(QObject):
 
     waiting_failed = Signal(str)  # why a caller could not be put in a room
     routed = Signal(str)  # a line for the event log
+    done = Signal(str)  # what just happened, for the status bar
 
     def __init__(self, controller: ConsoleController, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.waiting_model = WaitingModel(clock=controller._now, parent=self)
+        controller.room_desk.participant_joined.connect(self.on_desk_participant_joined)
 
     # -- waiting -------------------------------------------------------------------------------
 
@@ -43,6 +65,12 @@ class CallRouting(QObject):
         """An incoming caller is on hold: list them."""
         self.waiting_model.add(WaitingCaller.from_event(event))
         self.routed.emit(f"{event.from_} is waiting on {event.to}")
+
+    @Slot(str, str)
+    def on_desk_participant_joined(self, room: str, identity: str) -> None:
+        """A caller waiting for a room to start joined it by themselves: they leave the list."""
+        for caller in self.waiting_model.joined(room, identity):
+            self.routed.emit(f"{caller.from_} joined {room} as {identity} when it started")
 
     @Slot(object)
     def on_bridge_call_status(self, event: CallStatusEvent) -> None:
@@ -70,6 +98,7 @@ class CallRouting(QObject):
                 replace(call, room=room, identity=free, answered_at=self.controller._now())
             )
             self.routed.emit(f"Put {caller.from_} into {room} as {free}")
+            self.done.emit(f"Put {display_number(caller.from_)} into {room} as {free}")
             self.controller.refresh()
 
         def on_error(error: object) -> None:
@@ -79,6 +108,119 @@ class CallRouting(QObject):
             self.waiting_failed.emit(f"Could not put {caller.from_} in {room}: {error_text(error)}")
 
         self.controller.runner.submit(job, on_done, on_error)
+
+    def say_goodbye(self, call_sids: list[str]) -> None:
+        """Play waiting callers a goodbye and hang up (their calls are redirected to it)."""
+        model = self.waiting_model
+        sids = [sid for sid in call_sids if model.caller(sid) and not model.is_pending(sid)]
+        for sid in sids:
+            model.set_pending(sid, True)
+
+        def on_done(failures: dict[str, str]) -> None:
+            for sid in sids:
+                caller = model.caller(sid)
+                if sid in failures:
+                    model.set_pending(sid, False)
+                    who = caller.from_ if caller else sid
+                    self.waiting_failed.emit(f"Could not hang up {who}: {failures[sid]}")
+                elif caller is not None:
+                    model.remove(sid)
+                    self.routed.emit(f"Said goodbye to {caller.from_} and hung up")
+                    self.done.emit(f"Hung up {display_number(caller.from_)} with a goodbye")
+
+        self.controller.runner.submit(lambda: self.goodbye_now(sids), on_done)
+
+    def goodbye_now(self, call_sids: list[str]) -> dict[str, str]:
+        """Blocking, for workers: redirect each call to a goodbye; {call_sid: why} for failures."""
+        from console.controller import error_text
+        from webhook.twiml import goodbye
+
+        gateway = self.controller.gateway
+        assert gateway is not None
+        failures = {}
+        for sid in call_sids:
+            try:
+                gateway.redirect_call(sid, goodbye(GOODBYE))
+            except Exception as error:
+                failures[sid] = error_text(error)
+        return failures
+
+    def put_all_now(self, callers: list[tuple[str, str]], room: str) -> dict[str, str]:
+        """Blocking, for workers: every (call_sid, identity) into one room, no two alike.
+
+        Returns {call_sid: why} for the callers that could not be put there.
+        """
+        from console.controller import error_text
+
+        failures = {}
+        try:
+            taken = self._ensure_room(room)
+        except Exception as error:
+            return {sid: error_text(error) for sid, _ in callers}
+        for sid, identity in callers:
+            free = free_identity(identity, taken)
+            try:
+                self._redirect(sid, room, free)
+            except Exception as error:
+                failures[sid] = error_text(error)
+            else:
+                taken.add(free)
+        return failures
+
+    def simulate_incoming(self, caller: str, number: str, digits: str = "") -> None:
+        """Sandbox mode: a caller rings one of the sandbox's numbers, which rings this webhook."""
+
+        def on_done(result: tuple[str, bool]) -> None:
+            sid, rerouted = result
+            if rerouted:
+                self.routed.emit(f"{number} now rings this console's webhook")
+            self.routed.emit(f"Simulated a call from {caller} to {number} ({sid})")
+            self.done.emit(
+                f"Simulated call: {display_number(caller)} is calling {display_number(number)}"
+            )
+
+        def on_error(error: object) -> None:
+            from console.controller import error_text
+
+            self.controller.error_reported.emit(
+                f"Could not simulate a call to {number}: {error_text(error)}"
+            )
+
+        self.controller.runner.submit(
+            lambda: self.simulate_now(caller, number, digits), on_done, on_error
+        )
+
+    def simulate_now(self, caller: str, number: str, digits: str = "") -> tuple[str, bool]:
+        """Blocking, for workers: route number here if needed, then ring it; (CallSid, rerouted)."""
+        import requests
+
+        from console.core.gateway import TwilioError
+
+        runtime, gateway = self.controller.runtime, self.controller.gateway
+        login = sandbox_login(runtime)
+        if login is None or gateway is None or runtime is None:
+            raise TwilioError("Simulated calls need sandbox mode")
+        incoming = f"{runtime.public_url}/voice/incoming"
+        status = runtime.call_status_url
+        line = next((n for n in gateway.list_numbers() if n.number == number), None)
+        if line is None:
+            raise TwilioError(f"{number} is not one of the sandbox's numbers", 21404)
+        rerouted = (line.voice_url, line.status_callback) != (incoming, status)
+        if rerouted:
+            gateway.set_voice_url(line.sid, incoming, status)
+        fields = {"From": caller, "To": number}
+        if digits:
+            fields["Digits"] = digits
+        answer = requests.post(
+            f"{login.url}/sandbox/IncomingCalls",
+            auth=(login.account_sid, login.auth_token),
+            data=fields,
+            timeout=10,
+        )
+        body = answer.json() if answer.content else {}
+        if answer.status_code >= 400:
+            raise TwilioError(body.get("message", answer.reason), body.get("code", 0))
+        return body.get("sid", ""), rerouted
 
     # -- moving --------------------------------------------------------------------------------
 
@@ -99,6 +241,7 @@ class CallRouting(QObject):
             known = controller.calls_model.call(call.sid)
             controller.list_call(replace(known or call, room=destination))
             self.routed.emit(f"Moved {participant.identity} to {destination}")
+            self.done.emit(f"Moved {participant.identity} to {destination}")
             controller.refresh()
 
         def on_error(error: object) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -11,22 +10,23 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from console.call_ledger import CallLedger
 from console.core.dial_input import DialRequest
 from console.core.records import CALL_EVENTS, Call, Participant, PhoneNumber, Room
-from console.models.calls_model import CallsModel
+from console.models.number_text import display_number
 from console.models.participants_model import ParticipantsModel
 from console.models.rooms_model import RoomsModel
+from console.room_desk import RoomDesk
 from console.tasks import TaskRunner
-from webhook.events import CallStatusEvent, RoomEvent
 from webhook.names import free_identity
 
 if TYPE_CHECKING:  # the runtime pulls in the SDK and Flask, which load in the background
     from console.core.gateway import Gateway
+    from console.core.room_controls import RoomControls
     from console.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-EARLY_EVENTS_KEPT = 500  # calls whose callbacks may beat their create's answer
 INVALID_TO_CODES = frozenset({21211, 21214, 21215, 21216, 21217, 13223, 13224})
 INVALID_FROM_CODES = frozenset({21210, 21212})
 
@@ -62,6 +62,8 @@ class ConsoleController(QObject):
     dial_placed = Signal(object)  # Call
     identity_conflict = Signal(object, str)  # DialRequest, a free identity
     error_reported = Signal(str)  # a failed action, in words
+    action_done = Signal(str)  # what an action just did, for the status bar
+    account_named = Signal(str)  # live mode: the account's friendly name
     log_written = Signal(str)  # one line for the event log
     call_placed_for_list = Signal(object, object)  # DialRequest, Call: emitted on a worker
 
@@ -74,22 +76,53 @@ class ConsoleController(QObject):
         super().__init__(parent)
         self.runtime: Runtime | None = None
         self.gateway: Gateway | None = None
+        self.room_controls: RoomControls | None = None
+        self._read_back: set[str] = set()  # rooms whose mutes were read from Twilio
         self.runner = runner
         self._now = clock or (lambda: datetime.now(UTC))
         self.rooms_model = RoomsModel(clock=self._now, parent=self)
-        self.participants_model = ParticipantsModel(parent=self)
-        self.calls_model = CallsModel(clock=self._now, parent=self)
+        self.participants_model = ParticipantsModel(number_of=self.number_of, parent=self)
+        self.ledger = CallLedger(runner, self._now, parent=self)
+        self.calls_model = self.ledger.calls_model
+        self.ledger.logged.connect(self.log_written)
+        self.ledger.rooms_changed.connect(self.refresh)
         self.selected_room: Room | None = None
         self._refreshing = False
         self._refresh_again = False
         self._dialing = False
-        self._early_events: dict[str, list[CallStatusEvent]] = defaultdict(list)
         self.call_placed_for_list.connect(self.on_self_call_placed_for_list)
+        self.room_desk = RoomDesk(self, parent=self)
+        runner.destroyed.connect(self.on_runner_destroyed)
 
     def attach(self, runtime: Runtime) -> None:
         """Start working against this runtime's gateway and webhook."""
+        from console.core.room_controls import RoomControls
+
         self.runtime = runtime
         self.gateway = runtime.gateway
+        self.room_controls = RoomControls(runtime.gateway)
+        self.ledger.history = runtime.history
+
+    @Slot()
+    def on_runner_destroyed(self) -> None:
+        """The session is over (its workers are gone): late timers and callbacks do nothing."""
+        self.gateway = None
+        self.room_controls = None
+
+    def number_of(self, participant: Participant) -> str:
+        """The number (or SIP address) a participant came in by, from the call the console knows."""
+        call = self.calls_model.call(participant.call_sid) if participant.call_sid else None
+        if call is None:
+            return ""
+        return call.from_ if call.direction == "inbound" else call.to
+
+    def people_in(self, room: str) -> list[str]:
+        """Identities and numbers of the live calls the console knows in a room."""
+        found = []
+        for call in self.calls_model.records():
+            if call.room == room and not call.finished:
+                found += [call.identity, call.from_, call.to]
+        return [name for name in found if name]
 
     # -- rooms ---------------------------------------------------------------------------------
 
@@ -108,8 +141,34 @@ class ConsoleController(QObject):
     def _load(self, room: Room | None) -> tuple[list[Room], Room | None, list[Participant]]:
         rooms = self.gateway.list_rooms()
         if room is None or all(r.sid != room.sid for r in rooms):
-            return rooms, None, []
-        return rooms, room, self.gateway.list_participants(room.sid)
+            return self._with_controls(rooms), None, []
+        people = self.gateway.list_participants(room.sid)
+        controls = self.room_controls
+        if controls is None:
+            return rooms, room, people
+        try:  # the selected room's controls: read from Twilio once, then kept in step
+            if room.sid not in self._read_back:
+                controls.read_back(room.sid)
+                controls.read_recording(room.sid)
+                self._read_back.add(room.sid)
+            controls.keep_in_step(room.sid, people)
+        except Exception as error:  # the lists still show; the next refresh tries again
+            log.warning("could not keep the controls of %s in step: %s", room.unique_name, error)
+        return self._with_controls(rooms), room, controls.book.marked(people, room.sid)
+
+    def forget_room(self, room_sid: str) -> None:
+        """A room ended: its mutes and recording state go with it."""
+        self._read_back.discard(room_sid)
+        if self.room_controls is not None:
+            self.room_controls.book.forget(room_sid)
+
+    def _with_controls(self, rooms: list[Room]) -> list[Room]:
+        """Rooms with the recording flag the console knows (from its actions, the callbacks, and
+        each room's rules, read when it is first selected): no request per room."""
+        controls = self.room_controls
+        if controls is None:
+            return rooms
+        return [replace(r, recording=bool(controls.book.recording(r.sid))) for r in rooms]
 
     def _on_loaded(self, result: tuple[list[Room], Room | None, list[Participant]]) -> None:
         rooms, room, participants = result
@@ -166,10 +225,16 @@ class ConsoleController(QObject):
 
     def end_room(self, room: Room) -> None:
         """End a room, disconnecting everyone in it."""
+        ours = [
+            c.sid
+            for c in self.calls_model.records()
+            if c.room == room.unique_name and not c.finished
+        ]
         self._act(
             lambda: self.gateway.end_room(room.sid),
             f"Ended room {room.unique_name}",
             f"Could not end room {room.unique_name}",
+            ours,
         )
 
     def disconnect(self, participant: Participant) -> None:
@@ -178,22 +243,32 @@ class ConsoleController(QObject):
             lambda: self.gateway.disconnect_participant(participant.room_sid, participant.sid),
             f"Disconnected {participant.identity}",
             f"Could not disconnect {participant.identity}",
+            [participant.call_sid] if participant.call_sid else [],
         )
 
     def hang_up(self, call: Call) -> None:
         """Hang up a call placed this session."""
+        party = display_number(call.from_ if call.direction == "inbound" else call.to)
         self._act(
             lambda: self.gateway.hang_up(call.sid),
-            f"Hung up {call.to}",
-            f"Could not hang up {call.to}",
+            f"Hung up {party}",
+            f"Could not hang up {party}",
+            [call.sid],
         )
 
-    def _act(self, job: Callable[[], object], done: str, failed: str) -> None:
+    def _act(
+        self, job: Callable[[], object], done: str, failed: str, ending: list[str] | None = None
+    ) -> None:
+        """Run job; ending lists the calls it ends, which then need no reason."""
+        self.ledger.operator_ends(ending or [])
+
         def on_done(_: object) -> None:
             self.log_written.emit(done)
+            self.action_done.emit(done)
             self.refresh()
 
         def on_error(error: object) -> None:
+            self.ledger.operator_failed_to_end(ending or [])
             self.error_reported.emit(f"{failed}: {error_text(error)}")
 
         self.runner.submit(job, on_done, on_error)
@@ -205,6 +280,14 @@ class ConsoleController(QObject):
             self.error_reported.emit(f"Could not load the account's numbers: {error_text(error)}")
 
         self.runner.submit(self.gateway.list_numbers, self._on_numbers, on_error)
+
+    def load_account_name(self) -> None:
+        """Learn the account's friendly name, for the status bar (a failure is only logged)."""
+
+        def on_error(error: object) -> None:
+            log.warning("could not read the account's name: %s", error)
+
+        self.runner.submit(self.gateway.check_credentials, self.account_named.emit, on_error)
 
     def _on_numbers(self, numbers: list[PhoneNumber]) -> None:
         self.numbers_loaded.emit(numbers)
@@ -246,6 +329,7 @@ class ConsoleController(QObject):
     def cancel_dial(self) -> None:
         """The operator backed out of a dial that was waiting for a decision."""
         self._set_dialing(False)
+        self.action_done.emit("Dial cancelled: no call was placed")
 
     def place(self, request: DialRequest) -> None:
         """Create the room if missing, then create the call; never retried."""
@@ -292,16 +376,11 @@ class ConsoleController(QObject):
 
     def list_call(self, call: Call) -> None:
         """Show a call the console now handles (e.g. an incoming caller it put in a room)."""
-        self.calls_model.upsert(call)
-        for event in self._early_events.pop(call.sid, []):
-            self._apply_status(event)
+        self.ledger.list_call(call)
 
     def _list_call(self, request: DialRequest, call: Call) -> Call:
-        call = replace(call, room=request.room, identity=request.identity, placed_at=self._now())
-        self.calls_model.upsert(call)
-        for event in self._early_events.pop(call.sid, []):
-            self._apply_status(event)
-        return call
+        placed = replace(call, room=request.room, identity=request.identity, placed_at=self._now())
+        return self.ledger.list_call(placed)
 
     def _on_placed(self, request: DialRequest, call: Call) -> None:
         call = self._list_call(request, call)
@@ -315,53 +394,3 @@ class ConsoleController(QObject):
         message = error_text(error)
         self.dial_failed.emit(field_of(error), message)
         self.error_reported.emit(f"Dial failed: {message}")
-
-    # -- webhook events ------------------------------------------------------------------------
-
-    @Slot(object)
-    def on_bridge_call_status(self, event: CallStatusEvent) -> None:
-        """A status callback arrived: update the call's row."""
-        if not event.call_sid:  # the tunnel self-check's signed probe, not a call
-            return
-        if self.calls_model.call(event.call_sid) is None:
-            if len(self._early_events) >= EARLY_EVENTS_KEPT:  # calls that were never ours
-                self._early_events.pop(next(iter(self._early_events)))
-            self._early_events[event.call_sid].append(event)
-            return
-        self._apply_status(event)
-
-    def _apply_status(self, event: CallStatusEvent) -> None:
-        call = self.calls_model.call(event.call_sid)
-        if call is None or event.sequence_number < call.sequence or call.finished:
-            return
-        changes: dict[str, object] = {"status": event.status, "sequence": event.sequence_number}
-        if event.status == "in-progress" and call.answered_at is None:
-            changes["answered_at"] = self._now()
-        if event.status in ("completed", "busy", "no-answer", "failed", "canceled"):
-            changes["ended_at"] = self._now()
-            changes["duration"] = _int(event.get("CallDuration"))
-        if event.error_code:
-            changes["error_code"] = event.error_code
-            changes["error_message"] = event.get("ErrorMessage")
-        updated = replace(call, **changes)
-        self.calls_model.upsert(updated)
-        line = f"Call {call.to} → {call.room}: {event.status}"
-        if event.error_code:
-            line += f" (error {event.error_code}: {event.get('ErrorMessage')})"
-        self.log_written.emit(line)
-        if event.status in ("in-progress", "completed"):
-            self.refresh()
-
-    @Slot(object)
-    def on_bridge_room_event(self, event: RoomEvent) -> None:
-        """A room callback arrived: refresh at once."""
-        who = f" {event.participant_identity}" if event.participant_identity else ""
-        self.log_written.emit(f"Room {event.room_name}: {event.kind}{who}")
-        self.refresh()
-
-
-def _int(value: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0

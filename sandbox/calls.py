@@ -7,6 +7,7 @@ import math
 from typing import Protocol
 
 from sandbox import callees
+from sandbox.call_queue import CallQueue
 from sandbox.callbacks import CallbackDispatcher, SignedSender, WebhookFailed
 from sandbox.clock import Clock
 from sandbox.errors import TwilioApiError
@@ -31,6 +32,7 @@ class CallHost(Protocol):
     webhook_timeout: float
     sender: SignedSender
     dispatcher: CallbackDispatcher
+    call_queue: CallQueue
 
 
 class CallRunner:
@@ -51,7 +53,7 @@ class CallRunner:
             self._life()
         except Exception:
             log.exception("call %s crashed", self.call.sid)
-            self._finish("failed")
+            self.finish("failed")
 
     def _life(self) -> None:
         call = self.call
@@ -59,31 +61,42 @@ class CallRunner:
             if call.direction == "inbound":
                 self._set_status("ringing", None)
             else:
+                if not self.sandbox.call_queue.wait_turn(call.sid):
+                    self.finish("canceled")  # left the line: canceled (or the account closed)
+                    return
+                with self.state.lock:
+                    if call.ended:
+                        return  # canceled as it left the line
+                    now = self.clock.now()
+                    call.start_time = now
+                    call.queue_seconds = (now - call.created).total_seconds()
                 self._set_status("queued", "initiated")
                 self.sleep(INITIATE_SECONDS)
                 behaviour = callees.outcome(call.to)
                 if behaviour == "failed":
-                    self._finish("failed")
+                    self.finish("failed")
                     return
                 self._set_status("ringing", "ringing")
                 ring = self.sandbox.ring_delay
                 if behaviour == "busy":
                     self.sleep(min(ring, call.timeout))
-                    self._finish("busy")
+                    self.finish("busy")
                     return
                 if behaviour == "no-answer" or ring >= call.timeout:
                     self.sleep(call.timeout)
-                    self._finish("no-answer")
+                    self.finish("no-answer")
                     return
                 self.sleep(ring)
         except CallInterrupted:
-            self._finish("canceled")
+            self.finish("canceled")
             return
         with self.state.lock:
-            call.start_time = self.clock.now()
-        self._set_status("in-progress", "answered")
+            if call.ended:
+                return
+            call.answered = self.clock.now()
+            self._set_status("in-progress", "answered")
         self._answered()
-        self._finish("completed")
+        self.finish("completed")
 
     def _answered(self) -> None:
         call = self.call
@@ -103,7 +116,7 @@ class CallRunner:
                     pending, call.pending = call.pending, None
                     call.wake.clear()
                 self._leave_room()
-                if pending is None or pending[0] != "redirect":
+                if call.ended or pending is None or pending[0] != "redirect":
                     return
                 _, url, method, twiml = pending
                 source = ("twiml", twiml, "") if twiml else ("url", url, method)
@@ -121,21 +134,27 @@ class CallRunner:
         if participant is not None:
             self.state.disconnect(participant, hang_up=False)
 
-    def _finish(self, status: str) -> None:
-        call = self.call
+    def finish(self, status: str) -> bool:
+        """End the call with this final status, once: leave the room, stamp the end, call back.
+
+        Called by the call's own thread, and by an update (Status=completed/canceled) so that
+        its answer already shows the call ended. Returns False if the call had ended before.
+        """
         self._leave_room()
         with self.state.lock:
-            if call.ended:
-                return
-            call.end_time = self.clock.now()
-            call.pending = None
-        self._set_status(status, "completed")
+            if self.call.ended:
+                return False
+            self.call.end_time = self.clock.now()
+            self._set_status(status, "completed")
+        return True
 
     # -- status and callbacks ------------------------------------------------------------------
 
     def _set_status(self, status: str, event: str | None) -> None:
         call = self.call
         with self.state.lock:
+            if call.ended:
+                return  # an update ended it first; the call's thread only catches up
             call.status = status
             call.updated = self.clock.now()
             if event is None or event not in call.status_callback_events:
@@ -151,22 +170,15 @@ class CallRunner:
                 Timestamp=rfc2822(self.clock.now()),
             )
             call.sequence += 1
-            if event == "completed":
-                seconds = self.duration_seconds(call)
-                fields["CallDuration"] = str(seconds)
-                fields["Duration"] = str(math.ceil(seconds / 60))
-                if call.error is not None:
-                    fields["ErrorCode"] = str(call.error.code)
-                    fields["ErrorMessage"] = call.error.message
+            if event == "completed" and call.duration is not None:
+                # A call that never connected has no duration, as its REST record says.
+                fields["CallDuration"] = str(call.duration)
+                fields["Duration"] = str(math.ceil(call.duration / 60))
+            if event == "completed" and call.error is not None:
+                fields["ErrorCode"] = str(call.error.code)
+                fields["ErrorMessage"] = call.error.message
             url, method = call.status_callback, call.status_callback_method
         self.sandbox.dispatcher.submit(call.sid, url, fields, method)
-
-    @staticmethod
-    def duration_seconds(call: Call) -> int:
-        """Whole seconds between answer and hang-up (0 if never answered)."""
-        if call.start_time is None or call.end_time is None:
-            return 0
-        return int((call.end_time - call.start_time).total_seconds())
 
     def voice_fields(self) -> dict[str, str]:
         """The fields Twilio sends a voice webhook (the caller holds the lock)."""
@@ -199,7 +211,7 @@ class CallRunner:
         return answer.text
 
     def _check_interrupted(self) -> None:
-        if self.call.pending is not None:
+        if self.call.pending is not None or self.call.ended:
             raise CallInterrupted()
 
     def sleep(self, seconds: float) -> None:
@@ -222,7 +234,7 @@ class CallRunner:
         while True:
             self.call.wake.wait()
             with self.state.lock:
-                if self.call.pending is not None:
+                if self.call.pending is not None or self.call.ended:
                     raise CallInterrupted()
                 self.call.wake.clear()
 

@@ -1,4 +1,5 @@
-"""Sandbox-only controls under /sandbox/: incoming calls, ring delay, faults, recorded errors."""
+"""Sandbox-only controls under /sandbox/: incoming calls, ring delay, faults, recorded errors,
+and who hears whom in a room."""
 
 from __future__ import annotations
 
@@ -84,24 +85,28 @@ def _settings_json() -> dict:
         "ring_delay": sandbox.ring_delay,
         "webhook_timeout": sandbox.webhook_timeout,
         "clock_speed": sandbox.clock.speed,
+        "calls_per_second": sandbox.call_queue.rate,
     }
 
 
 @bp.get("/Settings")
 def get_settings() -> Response:
-    """The behaviour settings: ring delay, webhook timeout, clock speed."""
+    """The behaviour settings: ring delay, webhook timeout, clock speed, calls per second."""
     return jsonify(_settings_json())
 
 
 @bp.post("/Settings")
 def set_settings() -> Response:
-    """Change RingDelay (s), WebhookTimeout (s) or ClockSpeed (simulated s per real s)."""
+    """Change RingDelay (s), WebhookTimeout (s), ClockSpeed (simulated s per real s) or
+    CallsPerSecond (the account's CPS: API calls beyond it wait in line, as at Twilio)."""
     sandbox = current_sandbox()
     ring = _float("RingDelay", sandbox.ring_delay, 0, 600)
     timeout = _float("WebhookTimeout", sandbox.webhook_timeout, 0.1, 600)
     speed = _float("ClockSpeed", sandbox.clock.speed, 0.01, 10000)
+    cps = _float("CallsPerSecond", sandbox.call_queue.rate, 0.01, 10000)
     sandbox.ring_delay, sandbox.webhook_timeout = ring, timeout
     sandbox.clock.set_speed(speed)
+    sandbox.call_queue.set_rate(cps)
     return jsonify(_settings_json())
 
 
@@ -136,6 +141,26 @@ def clear_faults() -> tuple[str, int]:
     """Stop injecting faults."""
     current_sandbox().faults.set_plan(FaultPlan())
     return "", 204
+
+
+@bp.get("/Rooms/<room>/Hearing")
+def hearing(room: str) -> Response:
+    """Whom each connected participant of a room (SID or in-progress name) hears, after the
+    Subscribe Rules in force: their identities, in order of arrival."""
+    state = current_sandbox().state
+    found = state.find_room(room)
+    with state.lock:
+        people = state.participants_of(found.sid, "connected")
+        heard = state.media.hearing(people)
+    listing = [
+        {
+            "identity": h.participant.identity,
+            "participant_sid": h.participant.sid,
+            "hears": list(h.hears),
+        }
+        for h in heard
+    ]
+    return jsonify(room_sid=found.sid, room_name=found.unique_name, participants=listing)
 
 
 @bp.get("/Errors")

@@ -10,13 +10,15 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from sandbox import callees
+from sandbox.call_queue import DEFAULT_RATE, CallQueue
 from sandbox.callbacks import CallbackDispatcher, SignedSender
 from sandbox.calls import CallRunner
 from sandbox.clock import Clock
-from sandbox.errors import TwilioApiError
+from sandbox.errors import TwilioApiError, UnknownResource
 from sandbox.faults import FaultInjector
 from sandbox.ids import new_sid, new_token
 from sandbox.models import Call, CallError
+from sandbox.room_timeouts import RoomTimeouts
 from sandbox.state import SandboxState, request_hangup
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ class Sandbox:
         webhook_timeout: float = 15.0,
         clock: Clock | None = None,
         fault_seed: int | None = None,
+        calls_per_second: float = DEFAULT_RATE,
     ) -> None:
         self.account_sid = account_sid or new_sid("AC")
         self.auth_token = auth_token or new_token()
@@ -70,6 +73,12 @@ class Sandbox:
         self.sender = SignedSender(self.auth_token)
         self.dispatcher = CallbackDispatcher(self.sender)
         self.state = SandboxState(self.account_sid, self.clock, self.dispatcher.submit)
+        self.call_queue = CallQueue(self.clock, calls_per_second)
+        self.room_timeouts = RoomTimeouts(self.state, self.clock)
+        self.state.rooms_changed = self.room_timeouts.poke
+        self.clock.on_speed_change(self.room_timeouts.poke)
+        self.room_timeouts.start()
+        self._runners: dict[str, CallRunner] = {}
         self._threads: list[threading.Thread] = []
         self._threads_lock = threading.Lock()
         self._closed = False
@@ -153,9 +162,7 @@ class Sandbox:
             timeout=max(1, min(timeout, 600)),
             digits=form.get("SendDigits") or "",
         )
-        answer = copy.copy(call)  # Twilio answers with the call as created: queued
-        self._start(call)
-        return answer
+        return self._start(call, queued=True)
 
     def incoming_call(self, from_: str, to: str, digits: str = "") -> Call:
         """Simulate a caller ringing one of the account's numbers; its VoiceUrl answers."""
@@ -175,6 +182,7 @@ class Sandbox:
             created=now,
             updated=now,
             status="ringing",
+            start_time=now,
             url=number.voice_url,
             method=number.voice_method,
             status_callback=number.status_callback,
@@ -182,19 +190,24 @@ class Sandbox:
             phone_number_sid=number.sid,
             digits=digits,
         )
-        self._start(call)
+        self._start(call, queued=False)
         return call
 
     def find_call(self, sid: str) -> Call:
-        """A call by SID; 20404 if none."""
+        """A call by SID; UnknownResource (Twilio's 20404) if none."""
         with self.state.lock:
             call = self.state.calls.get(sid)
         if call is None:
-            raise TwilioApiError(404, 20404, f"The requested resource Call {sid} was not found")
+            raise UnknownResource(f"Call {sid}")
         return call
 
     def update_call(self, call: Call, form: FormLike) -> Call:
-        """End a call (Status=completed/canceled) or redirect it (Url/Twiml), as Twilio does."""
+        """End a call (Status=completed/canceled) or redirect it (Url/Twiml), as Twilio does.
+
+        An ending takes effect before the answer, so the answer shows the call's new state:
+        completed for a call in progress, canceled for one queued or ringing. Status=canceled
+        leaves a call in progress alone.
+        """
         status = form.get("Status")
         url = (form.get("Url") or "").strip()
         twiml = form.get("Twiml") or ""
@@ -202,8 +215,14 @@ class Sandbox:
             if status is not None:
                 if status not in ("completed", "canceled"):
                     raise TwilioApiError(400, 20001, f"Status {status!r} is not valid")
-                if not call.ended and (status == "completed" or call.status != "in-progress"):
-                    request_hangup(call, status)
+                if call.ended or (status == "canceled" and call.status == "in-progress"):
+                    return call
+                final = "completed" if call.status == "in-progress" else "canceled"
+                self.call_queue.leave(call.sid)
+                request_hangup(call, final)  # the call's thread stops where it is
+                runner = self._runners.get(call.sid)
+                if runner is not None:
+                    runner.finish(final)
                 return call
             if url or twiml:
                 if url and not is_http_url(url):
@@ -214,6 +233,16 @@ class Sandbox:
                 call.wake.set()
                 return call
         raise TwilioApiError(400, 20001, "Nothing to update: give Status, Url or Twiml")
+
+    def delete_call(self, call: Call) -> None:
+        """Remove an ended call's record; 20009 while it is still live."""
+        with self.state.lock:
+            if not call.ended:
+                raise TwilioApiError(
+                    400, 20009, "Cannot delete this resource before it is complete"
+                )
+            self.state.calls.pop(call.sid, None)
+            self._runners.pop(call.sid, None)
 
     def caller_hangs_up(self, call: Call) -> None:
         """The simulated party on the line hangs up (no-op once the call has ended)."""
@@ -226,18 +255,26 @@ class Sandbox:
         with self.state.lock:
             call.digits += digits
 
-    def _start(self, call: Call) -> None:
+    def _start(self, call: Call, queued: bool) -> Call:
+        """Record the call and start its thread; API calls first join the CPS queue.
+
+        Returns the call as it stood before its thread ran (what POST Calls.json answers).
+        """
+        runner = CallRunner(self, call)
         with self.state.lock:
             if self._closed:
                 raise TwilioApiError(503, 20503, "The sandbox is shutting down")
             self.state.calls[call.sid] = call
-        thread = threading.Thread(
-            target=CallRunner(self, call).run, name=f"call-{call.sid[-6:]}", daemon=True
-        )
+            self._runners[call.sid] = runner
+            if queued:
+                call.queue_seconds = self.call_queue.join(call.sid)
+            answer = copy.copy(call)
+        thread = threading.Thread(target=runner.run, name=f"call-{call.sid[-6:]}", daemon=True)
         with self._threads_lock:
             self._threads = [t for t in self._threads if t.is_alive()]
             self._threads.append(thread)
         thread.start()
+        return answer
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -249,6 +286,8 @@ class Sandbox:
     def close(self, timeout: float = 1.0) -> None:
         """Hang up every call and stop the call and callback threads."""
         self.dispatcher.begin_closing()
+        self.call_queue.close()
+        self.room_timeouts.stop(timeout / 4)
         with self.state.lock:
             self._closed = True
             for call in self.state.calls.values():

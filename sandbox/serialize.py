@@ -8,7 +8,9 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from sandbox.models import Call, Participant, PhoneNumber, Room
+from sandbox.models import Call, Participant, PhoneNumber, Recording, Room
+from sandbox.room_media import CODEC, CONTAINER
+from sandbox.track_rules import DEFAULT_SUBSCRIBE_RULES, RECORDING, SUBSCRIBE, shown
 
 API = "/2010-04-01"
 DEFAULT_PAGE_SIZE = 50
@@ -53,12 +55,12 @@ def room(r: Room, account_sid: str, base: str) -> dict[str, Any]:
         "max_participants": r.max_participants,
         "max_participant_duration": 14400,
         "max_concurrent_published_tracks": 170,
-        "record_participants_on_connect": False,
+        "record_participants_on_connect": r.record_on_connect,
         "video_codecs": ["VP8", "H264"],
         "media_region": "us1",
         "audio_only": False,
-        "empty_room_timeout": 5,
-        "unused_room_timeout": 5,
+        "empty_room_timeout": r.empty_room_timeout,
+        "unused_room_timeout": r.unused_room_timeout,
         "large_room": False,
         "url": url,
         "links": {
@@ -91,6 +93,52 @@ def participant(p: Participant, account_sid: str, base: str) -> dict[str, Any]:
             "subscribe_rules": f"{url}/SubscribeRules",
             "anonymize": f"{url}/Anonymize",
         },
+    }
+
+
+def subscribe_rules(p: Participant) -> dict[str, Any]:
+    """video.v1.room.room_participant.room_participant_subscribe_rule."""
+    rules = DEFAULT_SUBSCRIBE_RULES if p.subscribe_rules is None else p.subscribe_rules
+    return {
+        "participant_sid": p.sid,
+        "room_sid": p.room_sid,
+        "date_created": iso8601(p.subscribe_rules_created),
+        "date_updated": iso8601(p.subscribe_rules_updated),
+        "rules": [shown(rule, SUBSCRIBE) for rule in rules],
+    }
+
+
+def recording_rules(r: Room, rules: list[dict]) -> dict[str, Any]:
+    """video.v1.room.room_recording_rule: the rules in force (record-on-connect included)."""
+    return {
+        "room_sid": r.sid,
+        "date_created": iso8601(r.recording_rules_set),
+        "date_updated": iso8601(r.recording_rules_set),
+        "rules": [shown(rule, RECORDING) for rule in rules],
+    }
+
+
+def recording(rec: Recording, account_sid: str, base: str) -> dict[str, Any]:
+    """video.v1.room.room_recording."""
+    url = f"{base}/v1/Rooms/{rec.room_sid}/Recordings/{rec.sid}"
+    return {
+        "account_sid": account_sid,
+        "status": rec.status,
+        "date_created": iso8601(rec.created),
+        "sid": rec.sid,
+        "source_sid": rec.track.sid,
+        "size": rec.size,
+        "url": url,
+        "type": rec.track.kind,
+        "duration": rec.duration,
+        "container_format": CONTAINER,
+        "codec": CODEC,
+        "grouping_sids": {"room_sid": rec.room_sid, "participant_sid": rec.participant_sid},
+        "track_name": rec.track.name,
+        "offset": rec.offset_ms,
+        "media_external_location": None,
+        "room_sid": rec.room_sid,
+        "links": {"media": f"{url}/Media"},
     }
 
 
@@ -170,7 +218,7 @@ def account(account_sid: str, auth_token: str, created: datetime) -> dict[str, A
 def call(c: Call, account_sid: str) -> dict[str, Any]:
     """api.v2010.account.call."""
     uri = f"{API}/Accounts/{account_sid}/Calls/{c.sid}"
-    duration = _seconds(c.start_time, c.end_time)
+    duration = c.duration  # empty for busy, failed, unanswered or ongoing calls, as Twilio's
     return {
         "sid": c.sid,
         "date_created": rfc2822(c.created),
@@ -194,7 +242,7 @@ def call(c: Call, account_sid: str) -> dict[str, Any]:
         "forwarded_from": None,
         "group_sid": None,
         "caller_name": None,
-        "queue_time": "0",
+        "queue_time": str(round(c.queue_seconds * 1000)),  # milliseconds in the CPS queue
         "trunk_sid": None,
         "uri": f"{uri}.json",
         "subresource_uris": {

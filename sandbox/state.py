@@ -7,9 +7,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sandbox.clock import Clock
-from sandbox.errors import TwilioApiError
+from sandbox.errors import TwilioApiError, UnknownResource
 from sandbox.ids import new_sid, random_identity
-from sandbox.models import Call, CallError, Participant, PhoneNumber, Room
+from sandbox.models import DEFAULT_ROOM_TIMEOUT, Call, CallError, Participant, PhoneNumber, Room
+from sandbox.room_media import RoomMedia
 
 MAX_PARTICIPANTS = 50
 MAX_PHONE_PARTICIPANTS = 35
@@ -39,6 +40,8 @@ class SandboxState:
         self.caller_ids: dict[str, PhoneNumber] = {}
         self.errors: list[CallError] = []
         self._room_events = room_events
+        self.media = RoomMedia(clock.now, self._emit)
+        self.rooms_changed: Callable[[], None] = lambda: None  # rooms came, went or emptied
 
     # -- numbers -------------------------------------------------------------------------------
 
@@ -81,10 +84,19 @@ class SandboxState:
         max_participants: int = MAX_PARTICIPANTS,
         status_callback: str = "",
         status_callback_method: str = "POST",
+        *,
+        empty_room_timeout: int = DEFAULT_ROOM_TIMEOUT,
+        unused_room_timeout: int = DEFAULT_ROOM_TIMEOUT,
+        record_on_connect: bool = False,
+        recording_rules: list[dict] | None = None,
     ) -> Room:
-        """Create an in-progress room; its UniqueName must be free among in-progress rooms."""
+        """Create an in-progress room; its UniqueName must be free among in-progress rooms.
+
+        It ends by itself after unused_room_timeout minutes if nobody joins, or
+        empty_room_timeout minutes after the last participant left.
+        """
         if room_type not in ROOM_TYPES:
-            raise TwilioApiError(400, 53126, f"Room type {room_type!r} is invalid")
+            raise TwilioApiError(400, 53108, f"RoomType is not valid: {room_type!r}")
         if not 1 <= max_participants <= MAX_PARTICIPANTS:
             raise TwilioApiError(400, 53107, "Room MaxParticipants is out of range")
         if len(unique_name) > MAX_NAME_LENGTH:
@@ -104,9 +116,16 @@ class SandboxState:
                 max_participants=max_participants,
                 status_callback=status_callback,
                 status_callback_method=status_callback_method,
+                empty_room_timeout=empty_room_timeout,
+                unused_room_timeout=unused_room_timeout,
+                idle_since=now,
+                record_on_connect=record_on_connect,
             )
+            if recording_rules is not None:
+                room.recording_rules, room.recording_rules_set = recording_rules, now
             self.rooms[sid] = room
             self._emit(room, "room-created")
+        self.rooms_changed()
         return room
 
     def _in_progress_room_named(self, name: str) -> Room | None:
@@ -116,24 +135,26 @@ class SandboxState:
         )
 
     def find_room(self, sid_or_name: str) -> Room:
-        """A room by SID, or an in-progress room by UniqueName; 53106 if none."""
+        """A room by SID, or an in-progress room by UniqueName; UnknownResource if none."""
         with self.lock:
             room = self.rooms.get(sid_or_name) or self._in_progress_room_named(sid_or_name)
             if room is None:
-                raise TwilioApiError(404, 53106, "Room not found")
+                raise UnknownResource(f"Room {sid_or_name}")
             return room
 
     def end_room(self, room: Room) -> Room:
-        """Complete a room and disconnect everyone in it (53118 if it already ended)."""
+        """Complete a room and disconnect everyone in it (53112 if it is not in progress)."""
         with self.lock:
             if room.status != "in-progress":
-                raise TwilioApiError(400, 53118, "Room is completed")
+                raise TwilioApiError(400, 53112, "Status is invalid: the Room is not in-progress")
             for participant in self.participants_of(room.sid, "connected"):
                 self._disconnect(participant, room, hang_up=True)
             now = self.clock.now()
             room.status = "completed"
             room.end_time = room.updated = now
+            room.idle_since = None
             self._emit(room, "room-ended")
+        self.rooms_changed()
         return room
 
     def list_rooms(self, status: str | None, unique_name: str | None) -> list[Room]:
@@ -160,7 +181,7 @@ class SandboxState:
         return sorted(found, key=lambda p: p.created)
 
     def find_participant(self, room: Room, sid_or_identity: str) -> Participant:
-        """A participant by SID, or by identity (the connected one first); 53204 if none."""
+        """A participant by SID, or by identity (the connected one first); UnknownResource."""
         with self.lock:
             found = self.participants.get(sid_or_identity)
             if found is not None and found.room_sid == room.sid:
@@ -168,7 +189,7 @@ class SandboxState:
             same = [p for p in self.participants_of(room.sid) if p.identity == sid_or_identity]
             same.sort(key=lambda p: (p.status == "connected", p.created), reverse=True)
             if not same:
-                raise TwilioApiError(404, 53204, "Participant not found")
+                raise UnknownResource(f"Participant {sid_or_identity}")
             return same[0]
 
     def join(self, room_name: str, identity: str, call: Call) -> Participant | None:
@@ -199,8 +220,11 @@ class SandboxState:
                 new_sid("PA"), room.sid, identity, now, now, call_sid=call.sid
             )
             self.participants[participant.sid] = participant
+            room.idle_since, room.ever_joined = None, True
             self._emit(room, "participant-connected", participant)
-            return participant
+            self.media.publish(room, participant, [*others, participant])
+        self.rooms_changed()
+        return participant
 
     def disconnect(self, participant: Participant, hang_up: bool = True) -> Participant:
         """Disconnect a participant; its call ends too unless the call is what ended."""
@@ -210,10 +234,15 @@ class SandboxState:
             return participant
 
     def _disconnect(self, participant: Participant, room: Room, hang_up: bool) -> None:
+        people = self.participants_of(room.sid, "connected")
+        self.media.unpublish(room, participant, people)
         now = self.clock.now()
         participant.status = "disconnected"
         participant.end_time = participant.updated = now
         room.updated = now
+        if room.status == "in-progress" and all(p.sid == participant.sid for p in people):
+            room.idle_since = now
+            self.rooms_changed()
         self._emit(room, "participant-disconnected", participant)
         call = self.calls.get(participant.call_sid)
         if hang_up and call is not None and not call.ended:
@@ -233,7 +262,29 @@ class SandboxState:
 
     # -- room callbacks ------------------------------------------------------------------------
 
-    def _emit(self, room: Room, event: str, participant: Participant | None = None) -> None:
+    def set_recording_rules(self, room: Room, rules: list[dict]) -> Room:
+        """Replace a room's Recording Rules; recordings start and stop to match at once."""
+        with self.lock:
+            room.recording_rules, room.recording_rules_set = rules, self.clock.now()
+            self.media.sync_recordings(room, self.participants_of(room.sid, "connected"))
+        return room
+
+    def set_subscribe_rules(self, participant: Participant, rules: list[dict]) -> Participant:
+        """Replace a participant's Subscribe Rules (what it receives follows at once)."""
+        with self.lock:
+            now = self.clock.now()
+            participant.subscribe_rules = rules
+            participant.subscribe_rules_created = participant.subscribe_rules_created or now
+            participant.subscribe_rules_updated = now
+        return participant
+
+    def _emit(
+        self,
+        room: Room,
+        event: str,
+        participant: Participant | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         if not room.status_callback:
             return
         room.sequence += 1
@@ -257,6 +308,7 @@ class SandboxState:
             if participant.status == "disconnected":
                 duration = (participant.end_time or now) - participant.created
                 fields["ParticipantDuration"] = str(int(duration.total_seconds()))
+        fields.update(extra or {})
         self._room_events(room.sid, room.status_callback, fields, room.status_callback_method)
 
 

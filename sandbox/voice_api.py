@@ -7,6 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 from sandbox import serialize
 from sandbox.core import is_http_url
 from sandbox.current import current_sandbox
+from sandbox.date_filters import BEFORE, FROM, ON, admitted, read_bounds
 from sandbox.errors import TwilioApiError, not_found
 from sandbox.models import Call
 
@@ -22,6 +23,9 @@ CALL_STATUSES = (
     "no-answer",
     "canceled",
 )
+# "StartTime" is that UTC day; "StartTime<" before the moment; "StartTime>" from it on.
+START_FILTERS = {"StartTime": ON, "StartTime<": BEFORE, "StartTime>": FROM}
+END_FILTERS = {"EndTime": ON, "EndTime<": BEFORE, "EndTime>": FROM}
 
 
 def _json(body: dict, status: int = 200) -> Response:
@@ -61,12 +65,14 @@ def create_call(account_sid: str) -> Response:
 
 @bp.get("/<account_sid>/Calls.json")
 def list_calls(account_sid: str) -> Response:
-    """GET Calls.json, newest first, with the To, From and Status filters."""
+    """GET Calls.json, newest first, filtered by To, From, ParentCallSid, Status and dates."""
     sandbox = _account(account_sid)
     args = request.args
     status = args.get("Status")
     if status is not None and status not in CALL_STATUSES:
         raise TwilioApiError(400, 20001, f"Invalid Status: {status}")
+    started, ended = read_bounds(args, START_FILTERS), read_bounds(args, END_FILTERS)
+    parent = args.get("ParentCallSid")
     with sandbox.state.lock:
         calls = [
             c
@@ -74,9 +80,14 @@ def list_calls(account_sid: str) -> Response:
             if (args.get("To") is None or c.to == args["To"])
             and (args.get("From") is None or c.from_ == args["From"])
             and (status is None or c.status == status)
+            and parent is None  # no call here spawns another (the sandbox plays no <Dial>)
+            and admitted(c.start_time, started)
+            and admitted(c.end_time, ended)
         ]
     calls.sort(key=lambda c: c.created, reverse=True)
-    filters = {"To": args.get("To"), "From": args.get("From"), "Status": status}
+    filters = {"To": args.get("To"), "From": args.get("From"), "ParentCallSid": parent}
+    filters["Status"] = status
+    filters.update({bound.name: args[bound.name] for bound in (*started, *ended)})
     body = serialize.v2010_list(
         "calls", calls, render_call, serialize.Paging(args), request.path, filters
     )
@@ -95,6 +106,14 @@ def update_call(account_sid: str, sid: str) -> Response:
     sandbox = _account(account_sid)
     call = sandbox.update_call(sandbox.find_call(sid), request.form)
     return _json(render_call(call))
+
+
+@bp.delete("/<account_sid>/Calls/<sid>.json")
+def delete_call(account_sid: str, sid: str) -> tuple[str, int]:
+    """DELETE Calls/{Sid}.json: forget an ended call (20009 while it is live)."""
+    sandbox = _account(account_sid)
+    sandbox.delete_call(sandbox.find_call(sid))
+    return "", 204
 
 
 def _render_number(number) -> dict:

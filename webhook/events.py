@@ -106,6 +106,7 @@ class CallerWaiting:
     to: str
     since: datetime  # timezone-aware UTC: when the webhook put the call on hold
     identity: str = ""  # the identity the routes file suggests for this caller
+    room: str = ""  # wait_for_room: the room the caller joins by themselves once it starts
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,23 @@
-"""Incoming calls: routes from routes.toml, meeting codes, and holding for the operator."""
+"""Incoming calls: routes from routes.toml, meeting codes, holding for the operator, and
+waiting for a room to start."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
+from flask.blueprints import BlueprintSetupState
 
 from webhook import twiml
-from webhook.callbacks import dispatcher
+from webhook.callbacks import DISPATCHER_KEY, dispatcher
 from webhook.events import CallerWaiting, RoutesLoaded
-from webhook.names import free_identity
-from webhook.routes import RoutingRules, identity_for
+from webhook.names import InvalidName, check_identity, check_room_name, free_identity
+from webhook.query import strict_query
+from webhook.routes import Route, RoutingRules, identity_for
 from webhook.routes_file import RoutesFile
 from webhook.signature import twilio_signed
 from webhook.voice import answer_join
@@ -23,32 +27,65 @@ bp = Blueprint("incoming", __name__, url_prefix="/voice")
 
 ROUTES_KEY = "switchboard.routes"
 MAX_CODE_ATTEMPTS = 3
+WAIT_PAUSE_SECONDS = 5  # at most this long between two tries to join the awaited room
 _routes_lock = threading.Lock()
 
 
+def _watch_routes(app: Flask, path: str, read_now: bool) -> RoutesFile:
+    """A watched RoutesFile for path that tells the app's event consumer of each change."""
+    events = app.extensions[DISPATCHER_KEY]
+
+    def on_change(file: RoutesFile) -> None:
+        events.submit(RoutesLoaded(str(file.path), file.error))
+
+    file = RoutesFile(path, on_change)
+    if read_now:
+        file.check()
+    file.start(look_first=not read_now)
+    return file
+
+
+def _load_routes(state: BlueprintSetupState) -> None:
+    """Read the routes file while the app is built (no call waits yet), then watch it."""
+    path = state.app.config.get("ROUTES_FILE") or ""
+    if path:
+        state.app.extensions[ROUTES_KEY] = _watch_routes(state.app, path, read_now=True)
+
+
+bp.record_once(_load_routes)
+
+
 def routes_file(app: Flask | None = None) -> RoutesFile | None:
-    """The app's RoutesFile for its ROUTES_FILE setting (None when no routes file is set)."""
+    """The app's RoutesFile for its ROUTES_FILE setting (None when no routes file is set).
+
+    A file set only after the app was built is read by its watcher, not by the caller.
+    """
     app = app or current_app
     path = app.config.get("ROUTES_FILE") or ""
-    if not path:
-        return None
+    current = app.extensions.get(ROUTES_KEY)
+    if not path or (current is not None and current.path == Path(path)):
+        return current if path else None
     with _routes_lock:
         current = app.extensions.get(ROUTES_KEY)
         if current is None or current.path != Path(path):
-            current = app.extensions[ROUTES_KEY] = RoutesFile(path)
+            if current is not None:
+                current.stop(timeout=0)
+            current = app.extensions[ROUTES_KEY] = _watch_routes(app, path, read_now=False)
         return current
 
 
+def stop_watching_routes(app: Flask, timeout: float = 1.0) -> None:
+    """End the app's routes watcher thread (a server calls it when it stops)."""
+    current = app.extensions.get(ROUTES_KEY)
+    if current is not None:
+        current.stop(timeout)
+
+
 def current_rules() -> RoutingRules:
-    """The rules for this request; the file is looked at once per request at most."""
+    """The rules in force for this request; it never reads the file, nor waits for a reader."""
     if "switchboard_rules" not in g:
         file = routes_file()
-        if file is None:
-            g.switchboard_rules = RoutingRules()
-        else:
-            if file.check():
-                dispatcher().submit(RoutesLoaded(str(file.path), file.error))
-            g.switchboard_rules = file.rules
+        g.switchboard_rules = RoutingRules() if file is None else file.rules
     return g.switchboard_rules
 
 
@@ -98,10 +135,13 @@ def incoming() -> Response:
         return twiml.twiml_response(twiml.ask_for_code(_code_url(1)))
     if route.action == "hold":
         return _hold(rules)
+    if route.wait_for_room:
+        return _wait_for_room(route, rules)
     return _join(route.room, rules)
 
 
-def _hold(rules: RoutingRules) -> Response:
+def _announce_waiting(rules: RoutingRules, room: str = "") -> None:
+    """Tell the console a caller is waiting (for the operator, or for room to start)."""
     form = request.form
     caller = form.get("From", "")
     waiting = CallerWaiting(
@@ -110,9 +150,64 @@ def _hold(rules: RoutingRules) -> Response:
         to=form.get("To", ""),
         since=datetime.now(UTC),
         identity=identity_for(caller, rules) if caller else "",
+        room=room,
     )
     dispatcher().submit(waiting)
+
+
+def _hold(rules: RoutingRules) -> Response:
+    _announce_waiting(rules)
     return twiml.twiml_response(twiml.hold_intro(_sibling("incoming.hold")))
+
+
+def _wait_url(room: str, identity: str, until: int, announce: bool = False) -> str:
+    """The signed URL of the next round: room, identity and deadline travel in it."""
+    extra = {"announce": "1"} if announce else {}
+    return _sibling("incoming.wait", room=room, identity=identity, until=until, **extra)
+
+
+def _wait_for_room(route: Route, rules: RoutingRules) -> Response:
+    """Join the route's room if it is in progress; else wait for it, up to max_wait."""
+    caller = request.form.get("From", "")
+    identity = _free_in_room(route.room, identity_for(caller, rules) if caller else "")
+    try:
+        room, identity = check_room_name(route.room), check_identity(identity)
+    except InvalidName as error:
+        return twiml.twiml_response(twiml.refuse(str(error)))
+    until = int(time.time()) + route.max_wait
+    document = twiml.wait_for_room(room, identity, _wait_url(room, identity, until, True))
+    return twiml.twiml_response(document)
+
+
+@bp.post("/wait")
+@twilio_signed
+def wait() -> Response:
+    """One round of waiting for a room: try to join it, hold, and come back; after the
+    deadline in the signed URL, a goodbye. The first round tells the console."""
+    try:
+        args = strict_query(request.query_string)
+        room = check_room_name(args.get("room", ""))
+        identity = check_identity(args.get("identity", ""))
+        until = int(args.get("until", "0"))
+    except (InvalidName, ValueError) as error:
+        log.warning("call %s: bad waiting URL: %s", request.form.get("CallSid", "?"), error)
+        request.environ["switchboard.rejection"] = str(error)
+        return twiml.twiml_response(twiml.refuse("This waiting line is not valid."))
+    if time.time() >= until:
+        return twiml.twiml_response(twiml.goodbye(twiml.WAIT_GOODBYE))
+    if args.get("announce"):
+        _announce_waiting(current_rules(), room)
+    config = current_app.config
+    pause = min(int(config.get("HOLD_PAUSE_SECONDS") or WAIT_PAUSE_SECONDS), WAIT_PAUSE_SECONDS)
+    joining = _free_in_room(room, identity)
+    document = twiml.wait_round(
+        room,
+        joining,
+        _wait_url(room, identity, until),
+        config.get("HOLD_MUSIC_URL") or "",
+        max(1, pause),
+    )
+    return twiml.twiml_response(document)
 
 
 @bp.post("/hold")

@@ -10,6 +10,9 @@ MAX_NAME_LENGTH = 128
 # Valid UTF-8 that XML 1.0 cannot carry (besides controls and surrogates): a TwiML document
 # holding one does not parse, and Twilio answers the call with error 12100.
 _NOT_XML = frozenset("\ufffe\uffff")
+# Bidirectional embeddings, overrides and isolates: they make a name display as something other
+# than what it is (an identity that reads "alice" but is not), so no name may hold one.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # A trailing -2 … -999 marks a variant; longer numbers (phone-4242) belong to the name itself.
 _NUMBERED = re.compile(r"(?P<base>.*)-(?:[2-9]|[1-9][0-9]{1,2})", re.DOTALL)
 
@@ -24,6 +27,11 @@ def _check_text(value: str, what: str) -> str:
     for char in value:
         if unicodedata.category(char) in ("Cc", "Cs"):
             raise InvalidName(f"The {what} contains a control character.")
+        if char in _BIDI_CONTROLS:
+            raise InvalidName(
+                f"The {what} contains a text-direction control character (U+{ord(char):04X}), "
+                "which would make it display as something it is not."
+            )
         if char in _NOT_XML:
             raise InvalidName(f"The {what} contains a character that is not allowed.")
     return value

@@ -6,6 +6,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote
@@ -15,9 +16,11 @@ import tomli_w
 from webhook.names import MAX_NAME_LENGTH, InvalidName, check_identity, check_room_name
 
 ANY_NUMBER = "*"
-ROUTE_KEYS = ("number", "room", "ask_code", "hold")
+ROUTE_KEYS = ("number", "room", "ask_code", "hold", "wait_for_room", "max_wait")
 TOP_KEYS = ("route", "codes", "callers")
 ACTIONS = "room | ask_code | hold"
+DEFAULT_MAX_WAIT = 900  # seconds a caller waits for a room to start (wait_for_room)
+MAX_WAIT_LIMIT = 4 * 3600  # Twilio ends a call after four hours
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 _CODE = re.compile(r"[0-9]{1,20}")
 _HEADER = re.compile(r"\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
@@ -32,18 +35,25 @@ class RoutesError(ValueError):
 
     def __init__(self, problem: str, line: int, key: str = "", source: str = "routes.toml"):
         self.problem, self.line, self.key, self.source = problem, line, key, source
-        where = f"{source}, line {line}" + (f', key "{key}"' if key else "")
+        where = f"{source}, line {line}" if line > 0 else source  # 0: the file as a whole
+        where += f', key "{key}"' if key else ""
         super().__init__(f"{where}: {problem}")
 
 
 @dataclass(frozen=True)
 class Route:
-    """One [[route]]: calls to number join room, are asked for a code, or wait for the operator."""
+    """One [[route]]: calls to number join room, are asked for a code, or wait for the operator.
+
+    With wait_for_room, a caller whose room is not in progress yet waits (up to max_wait
+    seconds) and joins as soon as it starts.
+    """
 
     number: str
     room: str = ""
     ask_code: bool = False
     hold: bool = False
+    wait_for_room: bool = False
+    max_wait: int = DEFAULT_MAX_WAIT
 
     @property
     def action(self) -> str:
@@ -64,16 +74,27 @@ class RoutingRules:
     routes: tuple[Route, ...] = ()
     codes: Mapping[str, str] = field(default_factory=dict)
     callers: Mapping[str, str] = field(default_factory=dict)
+    _by_number: Mapping[str, Route] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "routes", tuple(self.routes))
         object.__setattr__(self, "codes", _frozen(self.codes))
         object.__setattr__(self, "callers", _frozen(self.callers))
+        by_number: dict[str, Route] = {}
+        for route in self.routes:
+            by_number.setdefault(route.number, route)  # the first route for a number wins
+        object.__setattr__(self, "_by_number", by_number)
+
+    @property
+    def empty(self) -> bool:
+        """Whether there are no rules at all (no routes, codes or callers)."""
+        return not (self.routes or self.codes or self.callers)
 
     def route_for(self, number: str) -> Route | None:
         """The route for a called number: its own route first, then the '*' route, else None."""
-        exact = next((r for r in self.routes if r.number == number), None)
-        return exact or next((r for r in self.routes if r.number == ANY_NUMBER), None)
+        return self._by_number.get(number) or self._by_number.get(ANY_NUMBER)
 
 
 def is_caller_address(value: str) -> bool:
@@ -97,16 +118,30 @@ def identity_for(caller: str, rules: RoutingRules) -> str:
 
 
 class _Locator:
-    """Finds the line of a table or key in TOML text, for error messages (a plain text scan)."""
+    """Finds the line of a table or key in TOML text, for error messages (a plain text scan).
+
+    The scan runs only when an error needs a line, so a good file is read once, by tomllib.
+    """
 
     def __init__(self, text: str) -> None:
-        self.lines = text.split("\n")  # TOML's own idea of a line (splitlines knows more breaks)
-        if self.lines[-1] == "":
-            self.lines.pop()
-        self.headers: list[tuple[str, int]] = []
+        self.text = text
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The text's lines, as TOML counts them (splitlines knows more line breaks)."""
+        lines = self.text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        return lines
+
+    @cached_property
+    def headers(self) -> list[tuple[str, int]]:
+        """Every [table] and [[table]] header with its line number."""
+        found: list[tuple[str, int]] = []
         for number, line in enumerate(self.lines, start=1):
             if match := _HEADER.match(line):
-                self.headers.append((match[1].strip("\"'"), number))
+                found.append((match[1].strip("\"'"), number))
+        return found
 
     def table(self, name: str, index: int = 0) -> int:
         """The line of the index-th [name] or [[name]] header; 0 when there is none."""
@@ -166,11 +201,13 @@ def _parse_route_tables(raw: Any, where: _Locator, fail: _Fail) -> tuple[Route, 
     if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
         raise fail("must be [[route]] tables", where.key("route"), "route")
     routes: list[Route] = []
+    numbers: set[str] = set()
     for index, table in enumerate(raw):
         route = _parse_route(table, index, where, fail)
-        if any(r.number == route.number for r in routes):
+        if route.number in numbers:
             line = where.key("number", "route", index)
             raise fail(f"{route.number} already has a route above", line, "number")
+        numbers.add(route.number)
         routes.append(route)
     return tuple(routes)
 
@@ -193,7 +230,7 @@ def _parse_route(table: dict, index: int, where: _Locator, fail: _Fail) -> Route
     if number != ANY_NUMBER and not is_caller_address(number):
         problem = f"{number!r} is not an E.164 number (+ and digits), a sip: address or '*'"
         raise fail(problem, line_of("number"), "number")
-    for flag in ("ask_code", "hold"):
+    for flag in ("ask_code", "hold", "wait_for_room"):
         if flag in table and not isinstance(table[flag], bool):
             raise fail("must be true or false", line_of(flag), flag)
     room = table.get("room")
@@ -215,7 +252,34 @@ def _parse_route(table: dict, index: int, where: _Locator, fail: _Fail) -> Route
     if len(given) > 1:
         problem = f"a route does one thing; {' and '.join(given)} are both set"
         raise fail(problem, line_of(given[1]), given[1])
-    return Route(number, room or "", table.get("ask_code") is True, table.get("hold") is True)
+    waits = table.get("wait_for_room") is True
+    if waits and not room:
+        raise fail(
+            'wait_for_room needs the room to wait for: room = "…"',
+            line_of("wait_for_room"),
+            "wait_for_room",
+        )
+    return Route(
+        number,
+        room or "",
+        table.get("ask_code") is True,
+        table.get("hold") is True,
+        waits,
+        _max_wait(table, waits, line_of, fail),
+    )
+
+
+def _max_wait(table: dict, waits: bool, line_of: Callable[[str], int], fail: _Fail) -> int:
+    """The route's max_wait in seconds (only with wait_for_room), or the default."""
+    if "max_wait" not in table:
+        return DEFAULT_MAX_WAIT
+    value = table["max_wait"]
+    if not waits:
+        raise fail("max_wait goes with wait_for_room = true", line_of("max_wait"), "max_wait")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WAIT_LIMIT:
+        problem = f"must be a whole number of seconds from 1 to {MAX_WAIT_LIMIT} (4 hours)"
+        raise fail(problem, line_of("max_wait"), "max_wait")
+    return value
 
 
 def _check_code(code: str, room: Any) -> str | None:
@@ -269,6 +333,10 @@ def _route_table(route: Route) -> dict[str, Any]:
     table: dict[str, Any] = {"number": route.number}
     if route.action == "room":
         table["room"] = route.room
+        if route.wait_for_room:
+            table["wait_for_room"] = True
+            if route.max_wait != DEFAULT_MAX_WAIT:
+                table["max_wait"] = route.max_wait
     else:
         table[route.action] = True
     return table

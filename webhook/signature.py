@@ -13,6 +13,9 @@ from twilio.request_validator import RequestValidator
 log = logging.getLogger(__name__)
 
 
+REJECTED = "The request is not signed by Twilio for this webhook."
+
+
 def public_url_of_request() -> str:
     """The URL Twilio signed: the configured public base URL plus the path and raw query."""
     base = (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
@@ -60,7 +63,7 @@ def twilio_signed(view: Callable) -> Callable:
         if problem:
             log.warning("rejected %s %s: %s", request.method, request.path, problem)
             request.environ["switchboard.rejection"] = problem
-            abort(403, description=problem)
+            abort(403, description=REJECTED)  # the detail names the public URL: log only
         return view(*args, **kwargs)
 
     # Twilio never sends OPTIONS; left to Flask, an unsigned OPTIONS would get an empty 200.

@@ -12,18 +12,27 @@ NO_CODE = "We did not receive a code."
 CODE_GOODBYE = "Sorry, that code is not valid. Goodbye."
 HOLD_GREETING = "Thank you for calling. Please hold, and an operator will connect you shortly."
 HOLD_MESSAGE = "Please stay on the line."
+WAIT_FOR_ROOM = (
+    "The meeting has not started yet. Please stay on the line: you will join as soon as it starts."
+)
+WAIT_GOODBYE = "The meeting has not started. Please call again later. Goodbye."
 CODE_TIMEOUT_SECONDS = 10
 
 
-def join_room(room: str, identity: str = "") -> str:
-    """Connect the call to a Video room; if the room is not in progress, explain and hang up."""
-    response = VoiceResponse()
+def _connect(room: str, identity: str) -> Connect:
+    """<Connect><Room>: joins an in-progress room, else Twilio goes on to the next verb."""
     connect = Connect()
     if identity:
         connect.room(room, participant_identity=identity)
     else:
         connect.room(room)
-    response.append(connect)
+    return connect
+
+
+def join_room(room: str, identity: str = "") -> str:
+    """Connect the call to a Video room; if the room is not in progress, explain and hang up."""
+    response = VoiceResponse()
+    response.append(_connect(room, identity))
     response.say(NOT_IN_PROGRESS)
     response.hangup()
     return str(response)
@@ -64,6 +73,32 @@ def hold_loop(hold_url: str, music_url: str = "", pause_seconds: int = 10) -> st
         response.say(HOLD_MESSAGE)
     response.pause(length=pause_seconds)
     response.redirect(hold_url, method="POST")
+    return str(response)
+
+
+def wait_for_room(room: str, identity: str, wait_url: str) -> str:
+    """Join the room if it is in progress; else say the caller will join when it starts, and
+    go to the waiting loop."""
+    response = VoiceResponse()
+    response.append(_connect(room, identity))
+    response.say(WAIT_FOR_ROOM)
+    response.redirect(wait_url, method="POST")
+    return str(response)
+
+
+def wait_round(
+    room: str, identity: str, wait_url: str, music_url: str = "", pause_seconds: int = 5
+) -> str:
+    """One round of waiting for a room: try to join it first, then hold music (or a short
+    message), a pause, and the next round."""
+    response = VoiceResponse()
+    response.append(_connect(room, identity))
+    if music_url:
+        response.play(music_url)
+    else:
+        response.say(HOLD_MESSAGE)
+    response.pause(length=pause_seconds)
+    response.redirect(wait_url, method="POST")
     return str(response)
 
 

@@ -1,37 +1,36 @@
-"""Serves the webhook from several processes that share one listening socket, one per core.
+"""Serves the webhook from several processes under gunicorn's master, one listening socket.
 
 One interpreter runs Python on one core at a time, so a single server process tops out at one
 core however many threads it has. The webhook keeps no state between requests (everything a
-call needs is in its signed URL), so worker processes can share the load: the supervisor binds
-the port once, and every worker accepts connections from that socket.
+call needs is in its signed URL), so worker processes can share the load. gunicorn's master
+forks them, replaces one that dies or stops answering, and stops them all on SIGTERM; each
+worker serves the shared socket with waitress (webhook.server), whose event loop holds idle
+and slow clients without tying a thread to any of them.
 """
 
 from __future__ import annotations
 
-import errno
+import contextlib
 import gc
 import logging
-import multiprocessing
 import os
-import signal
+import select
 import socket
-import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
-from multiprocessing.process import BaseProcess
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from webhook.server import LISTEN_BACKLOG, THREADS, port_in_use
+from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+from gunicorn.sock import TCP6Socket, TCPSocket
+from gunicorn.workers.base import Worker
+
+from webhook.server import THREADS, WebhookServer, local_url
 
 log = logging.getLogger(__name__)
 
 MAX_DEFAULT_WORKERS = 4  # a phone webhook rarely needs more; --workers can ask for any number
-READY_TIMEOUT = 60  # seconds a new worker may take to import Flask and start serving
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
-
-
-class WorkerFailed(RuntimeError):
-    """A worker process ended before it began serving."""
+STOP_SECONDS = 2  # a stopping worker's grace before the master kills it: SIGTERM ends within 3 s
+SILENT_SECONDS = 30  # a worker whose event loop stays silent this long is killed and replaced
 
 
 def default_workers() -> int:
@@ -43,132 +42,100 @@ def default_workers() -> int:
     return max(1, min(cores, MAX_DEFAULT_WORKERS))
 
 
-def listen(host: str, port: int) -> socket.socket:
-    """A socket listening on host:port (0 picks a free port), or PortInUse."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    try:
-        listener = socket.create_server((host, port), family=family, backlog=LISTEN_BACKLOG)
-    except OSError as error:
-        if error.errno == errno.EADDRINUSE:
-            raise port_in_use(host, port) from None
-        raise
-    # Accepted connections inherit this; without it a small answer waits for the client's ACK.
-    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return listener
+class WaitressWorker(Worker):
+    """A gunicorn worker that serves the inherited listening socket with waitress.
+
+    Its main thread tells the master it is alive, and ends serving on SIGTERM or when the master
+    is gone (killed with SIGKILL), so an orphaned worker frees the port too.
+    """
+
+    def run(self) -> None:
+        listener = self.sockets[0].sock
+        server = WebhookServer(self.wsgi, threads=THREADS, listener=listener)
+        server.start()
+        gc.freeze()  # start-up objects never die: keep them out of the collector's pauses
+        try:
+            while self.alive:
+                if not server.serving:  # the master starts another worker in its place
+                    self.log.error("Worker %s stopped serving; ending it", self.pid)
+                    break
+                self.notify()
+                if self.ppid != os.getppid():
+                    self.log.info("Parent changed, shutting down: %s", self)
+                    break
+                self._sleep(1.0)
+        finally:
+            server.stop()
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait up to seconds, or until a signal arrives (gunicorn writes those to PIPE)."""
+        with contextlib.suppress(InterruptedError):
+            ready, _, _ = select.select([self.PIPE[0]], [], [], seconds)
+            if ready:
+                with contextlib.suppress(OSError):
+                    os.read(self.PIPE[0], 4096)
 
 
-def _worker_main(
-    listener: socket.socket, config: Mapping[str, Any], threads: int, level: int, ready
-) -> None:
-    """A worker: serve the app on the shared socket until SIGTERM or until the supervisor dies."""
-    logging.basicConfig(level=level, format=LOG_FORMAT)
-    # Ctrl-C reaches every process in the terminal's group; the supervisor decides when to stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-    from webhook.app import create_app  # Flask loads in the worker, not in the supervisor
-    from webhook.server import WebhookServer
-
-    server = WebhookServer(create_app(config), threads=threads, listener=listener)
-    server.start()
-    gc.freeze()  # start-up objects never die: keep them out of the collector's pauses
-    ready.set()
-    supervisor = multiprocessing.parent_process()
-    while not stop.wait(0.5):
-        if supervisor is not None and not supervisor.is_alive():
-            break  # orphaned (the supervisor was killed): free the port too
-    server.stop()
-
-
-@dataclass
-class _Worker:
-    process: BaseProcess
-    ready: Any  # multiprocessing.Event
-
-
-class WorkerPool:
-    """Runs worker processes on one listening socket; a worker that dies is replaced."""
+class WebhookApplication(BaseApplication):
+    """gunicorn's view of the webhook: its settings, and the Flask app each worker builds."""
 
     def __init__(
         self,
-        listener: socket.socket,
         config: Mapping[str, Any],
-        count: int,
-        threads: int = THREADS,
+        settings: Mapping[str, Any],
+        on_event: Callable[[Any], object] | None = None,
     ) -> None:
-        self.listener = listener
         self.config = dict(config)
-        self.count = count
-        self.threads = threads
-        self._context = multiprocessing.get_context("spawn")  # safe beside threads, on every OS
-        self._workers: list[_Worker] = []
+        self.settings = dict(settings)
+        self.on_event = on_event
+        super().__init__()
 
-    def start(self) -> None:
-        """Start every worker and wait until each serves; WorkerFailed if one cannot."""
-        self._workers = [self._spawn() for _ in range(self.count)]
-        for worker in self._workers:
-            if not self._wait_ready(worker):
-                code = worker.process.exitcode
-                self.stop()
-                raise WorkerFailed(f"a webhook worker process could not start (exit code {code})")
+    def load_config(self) -> None:
+        for name, value in self.settings.items():
+            self.cfg.set(name, value)
 
-    def replace_dead(self) -> None:
-        """Start a new worker for each that died after it began serving; drop any that never did.
+    def load(self):
+        from webhook.app import create_app  # Flask loads in each worker, not in the master
 
-        A worker that cannot start is not restarted in a loop; when none is left, `alive` says so.
-        """
-        kept: list[_Worker] = []
-        for worker in self._workers:
-            process = worker.process
-            if process.is_alive():
-                kept.append(worker)
-            elif worker.ready.is_set():
-                log.warning(
-                    "webhook worker %s ended (exit code %s); starting another",
-                    process.pid,
-                    process.exitcode,
-                )
-                kept.append(self._spawn())
-            else:
-                code = process.exitcode
-                log.error("webhook worker %s could not start (exit code %s)", process.pid, code)
-        self._workers = kept
+        return create_app(self.config, on_event=self.on_event)
 
-    @property
-    def alive(self) -> bool:
-        """Whether any worker is running."""
-        return any(w.process.is_alive() for w in self._workers)
 
-    def stop(self, timeout: float = 2.0) -> None:
-        """Ask every worker to stop, kill any that has not within timeout, close the socket."""
-        for worker in self._workers:
-            if worker.process.is_alive():
-                worker.process.terminate()
-        for worker in self._workers:
-            worker.process.join(timeout)
-            if worker.process.is_alive():
-                worker.process.kill()
-                worker.process.join(timeout)
-        self._workers = []
-        self.listener.close()
+def serve_with_workers(
+    listener: socket.socket,
+    config: Mapping[str, Any],
+    workers: int,
+    on_ready: Callable[[], object] = lambda: None,
+    level: int = logging.INFO,
+    on_event: Callable[[Any], object] | None = None,
+) -> int:
+    """Serve on listener from `workers` processes until SIGTERM or Ctrl-C; the exit status.
 
-    def _spawn(self) -> _Worker:
-        ready = self._context.Event()
-        level = logging.getLogger().getEffectiveLevel()
-        process = self._context.Process(
-            target=_worker_main,
-            args=(self.listener, self.config, self.threads, level, ready),
-            name="webhook-worker",
-            daemon=True,
-        )
-        process.start()
-        return _Worker(process, ready)
-
-    @staticmethod
-    def _wait_ready(worker: _Worker) -> bool:
-        waited = 0.0
-        while not worker.ready.wait(0.1):
-            waited += 0.1
-            if not worker.process.is_alive() or waited >= READY_TIMEOUT:
-                return False
-        return True
+    on_ready runs in the master once it handles signals, just before the workers start;
+    on_event is each worker app's event handler (it must cope with being forked).
+    """
+    host, port = listener.getsockname()[:2]
+    settings = {
+        "bind": [local_url(host, port).removeprefix("http://")],
+        "workers": workers,
+        "worker_class": WaitressWorker,
+        "graceful_timeout": STOP_SECONDS,
+        "timeout": SILENT_SECONDS,
+        "loglevel": logging.getLevelName(level).lower(),
+        "proc_name": "switchboard-webhook",
+        "control_socket_disable": True,  # no gunicornc socket file: nothing to clean up
+        "when_ready": lambda arbiter: on_ready(),
+    }
+    application = WebhookApplication(config, settings, on_event)
+    arbiter = Arbiter(application)
+    kind = TCP6Socket if listener.family == socket.AF_INET6 else TCPSocket
+    # The master serves the socket bound here (a taken port is reported before anything
+    # starts); gunicorn takes over the descriptor and closes it on the way out.
+    arbiter.LISTENERS = [kind(listener.getsockname(), arbiter.cfg, arbiter.log, listener.detach())]
+    master = os.getpid()
+    try:
+        arbiter.run()
+    except SystemExit as exit_:  # the master ends with sys.exit(status), and so does a worker
+        if os.getpid() != master:
+            raise  # a worker, forked inside run(): it leaves its process the way gunicorn meant
+        return exit_.code if isinstance(exit_.code, int) else 1
+    return 0

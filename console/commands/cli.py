@@ -7,6 +7,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from console.commands.arguments import OneLineParser
+
 
 class VersionAction(argparse.Action):
     """--version, reading the package metadata only when asked (it costs start-up time)."""
@@ -23,7 +25,7 @@ class VersionAction(argparse.Action):
 
 def build_parser(commands: bool = True) -> argparse.ArgumentParser:
     """The argument parser; without `commands`, only the window's options (a faster start)."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="switchboard",
         description="Dial phone and SIP participants into Twilio Video rooms.",
     )
@@ -55,6 +57,12 @@ def build_parser(commands: bool = True) -> argparse.ArgumentParser:
     from console.commands import script_commands
 
     script_commands.add_parsers(sub)
+    from console.commands import room_commands
+
+    room_commands.add_parsers(sub)
+    from console.commands import server_command
+
+    server_command.add_parser(sub)
     return parser
 
 

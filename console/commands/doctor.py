@@ -6,6 +6,12 @@ import argparse
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
+
+from console.commands import arguments
+
+if TYPE_CHECKING:
+    from console.core.diagnosis import Report
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--webhook-port",
-        type=int,
+        type=arguments.port,
         default=None,
         metavar="N",
         help="the port the webhook listens on (default: the port in Settings)",
@@ -33,6 +39,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "http://127.0.0.1:4040), whatever tunnel Settings choose; without it, the tunnel chosen "
         "in Settings is checked (an agent's API at the URL in Settings, http://127.0.0.1:4040 "
         "by default)",
+    )
+    parser.add_argument(
+        "--database",
+        default=None,
+        metavar="URL",
+        help="also check a team server's PostgreSQL: reachable, schema version, LISTEN/NOTIFY "
+        "(default: SWITCHBOARD_DATABASE_URL when it is set)",
     )
     parser.set_defaults(handler=run)
 
@@ -54,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         report = diagnose(
             Preferences.default(), SecretStore(), os.environ, args.webhook_port, args.ngrok_api
         )
+        _check_database(report, args.database)
     except Exception as error:  # a report, never a traceback
         print(
             f"switchboard doctor: could not finish: {type(error).__name__}: {error}",
@@ -66,3 +80,15 @@ def run(args: argparse.Namespace) -> int:
         for line in report.lines():
             _print(line)
     return 0 if report.ok else 1
+
+
+def _check_database(report: Report, given: str | None) -> None:
+    """Add the team database's check to the report, when a database is given."""
+    url = given if given is not None else os.environ.get("SWITCHBOARD_DATABASE_URL", "").strip()
+    if not url:
+        return
+    from server.database_check import check_database
+
+    found = check_database(url)
+    report.database = found.as_json()
+    report.add("database", found.ok, "; ".join(line.strip() for line in found.lines()))

@@ -7,17 +7,18 @@ import os
 import re
 import sys
 
+from console.commands import arguments
+
 ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register `switchboard sandbox`."""
     parser = sub.add_parser("sandbox", help="run the offline Twilio sandbox on its own")
-    parser.add_argument("--port", type=int, default=8079, help="port to listen on (default 8079)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    arguments.add_listen_options(parser, 8079)
     parser.add_argument(
         "--ring-delay",
-        type=float,
+        type=arguments.non_negative_seconds,
         default=1.0,
         help="seconds a callee rings before answering (default 1)",
     )
@@ -38,9 +39,6 @@ def run(args: argparse.Namespace) -> int:
             "digits.",
             file=sys.stderr,
         )
-        return 2
-    if args.ring_delay < 0:
-        print("switchboard sandbox: --ring-delay cannot be negative.", file=sys.stderr)
         return 2
     sandbox = Sandbox(account_sid, auth_token, ring_delay=args.ring_delay)
     server = SandboxServer(sandbox, host=args.host, port=args.port)

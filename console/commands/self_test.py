@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO, TypeVar
 from urllib.parse import urlsplit
 
+from console.commands import arguments
 from console.core.dial_input import DialRequest, validate_request
 from console.core.records import CALL_EVENTS, Call, Room
 from console.ui.resources import ICON_SIZES, desktop_entry, icon_png, icon_svg
@@ -41,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=arguments.seconds,
         default=STEP_TIMEOUT,
         help=f"seconds each waiting step may take (default {STEP_TIMEOUT:g})",
     )

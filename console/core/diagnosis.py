@@ -7,6 +7,7 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -47,6 +48,7 @@ class Report:
     webhook: dict[str, Any] = field(default_factory=dict)
     tunnel: dict[str, Any] = field(default_factory=dict)
     signatures: dict[str, Any] = field(default_factory=dict)
+    database: dict[str, Any] | None = None  # the team database, when one is given
     checks: list[Check] = field(default_factory=list)
 
     @property
@@ -70,6 +72,7 @@ class Report:
             "webhook": self.webhook,
             "tunnel": self.tunnel,
             "signatures": self.signatures,
+            **({"database": self.database} if self.database is not None else {}),
             "checks": [vars(check) for check in self.checks],
         }
 
@@ -112,6 +115,11 @@ def probe_webhook(port: int) -> tuple[str, str]:
 def _is_local(url: str, port: int) -> bool:
     """Whether url is the webhook's own loopback URL (so no tunnel is behind it)."""
     return url.rstrip("/") in ("", *(f"http://{host}:{port}" for host in _LOOPBACK))
+
+
+def _on_this_computer(url: str) -> bool:
+    """Whether url is a sandbox on loopback, which reaches a local webhook without a tunnel."""
+    return bool(url) and (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
 
 
 def _credentials(
@@ -187,11 +195,17 @@ def diagnose(
         report.webhook["public_url"] = reported
     report.add("webhook", not problem, problem or f"listening on http://127.0.0.1:{port}")
 
-    tunnel = AgentTunnel(ngrok_api) if ngrok_api else make_tunnel(preferences, store, env)
-    sandbox_api = bool(sandbox_url_from_env(env))
-    public, opened = _open_tunnel(report, tunnel, port, reported, sandbox_api)
+    sandbox_api = sandbox_url_from_env(env)
+    unneeded = not ngrok_api and _on_this_computer(sandbox_api) and not preferences.tunnel_chosen
+    if ngrok_api:
+        tunnel: Tunnel | None = AgentTunnel(ngrok_api)
+    elif unneeded:
+        tunnel = None  # the sandbox reaches the webhook on loopback: no tunnel is needed
+    else:
+        tunnel = make_tunnel(preferences, store, env)
+    public, opened = _open_tunnel(report, tunnel, port, reported, bool(sandbox_api))
     try:
-        _through_tunnel(report, public, credentials, tunnel, store, env)
+        _through_tunnel(report, public, credentials, tunnel, store, env, unneeded)
     finally:
         if opened is not None:
             opened.close()
@@ -205,6 +219,7 @@ def _through_tunnel(
     tunnel: Tunnel | None,
     store: SecretStore,
     env: Mapping[str, str],
+    unneeded: bool = False,
 ) -> None:
     provider = report.tunnel["provider"]
     where = ""
@@ -218,7 +233,11 @@ def _through_tunnel(
         report.signatures = {"ok": None, "error": "not checked: no public URL"}
         return
     report.tunnel["public_url"] = public
-    report.add("tunnel", True, f"{provider}{where}: {public}")
+    if unneeded:
+        where = f" (the sandbox at {sandbox_url_from_env(env)} calls it on this computer)"
+        report.add("tunnel", True, f"not needed{where}: {public}")
+    else:
+        report.add("tunnel", True, f"{provider}{where}: {public}")
     result: CheckResult = check_public_webhook(public)
     report.tunnel.update(reachable=result.ok, error=None if result.ok else result.reason)
     report.tunnel["kind"] = result.kind

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from requests import ConnectionError as RequestsConnectionError
 from requests import ConnectTimeout, RequestException
@@ -20,7 +20,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
-from console.core.records import Call, Participant, PhoneNumber, Room
+from console.core.records import Call, Participant, PhoneNumber, Recording, Room
 
 if TYPE_CHECKING:
     from console.core.fanout import FanOut
@@ -161,6 +161,30 @@ def _call(resource: Any) -> Call:
         direction=resource.direction or "",
         duration=int(resource.duration or 0),
         placed_at=resource.date_created,
+    )
+
+
+def _rules(found: Any) -> list[dict[str, Any]]:
+    """Subscribe or Recording Rules as Twilio sent them, without the filters a rule leaves null."""
+    return [
+        {name: value for name, value in rule.items() if value is not None}
+        for rule in (found.rules or [])
+        if isinstance(rule, dict)
+    ]
+
+
+def _recording(resource: Any) -> Recording:
+    grouping = resource.grouping_sids if isinstance(resource.grouping_sids, dict) else {}
+    return Recording(
+        sid=resource.sid,
+        room_sid=resource.room_sid or "",
+        track_name=resource.track_name or resource.source_sid or "",
+        kind=str(resource.type or ""),
+        status=str(resource.status or ""),
+        duration=int(resource.duration or 0),
+        size=int(resource.size or 0),
+        created=resource.date_created,
+        participant_sid=grouping.get("participant_sid", ""),
     )
 
 
@@ -396,11 +420,19 @@ class Gateway:
         """One call as Twilio has it now (status, duration)."""
         return _call(self._client.calls(sid).fetch())
 
-    @_read
     def call_error_codes(self, sid: str) -> list[int]:
         """Twilio error codes logged for a call (its Notifications), newest first."""
+        return [code for code, _ in self.call_errors(sid)]
+
+    @_read
+    def call_errors(self, sid: str) -> list[tuple[int, str]]:
+        """(code, message) of each error Twilio logged for a call (Notifications), newest first."""
         notes = self._client.calls(sid).notifications.list(limit=20)
-        return [int(n.error_code) for n in notes if str(n.error_code or "").isdigit()]
+        return [
+            (int(n.error_code), _notification_text(n.message_text))
+            for n in notes
+            if str(n.error_code or "").isdigit()
+        ]
 
     @_translated
     def hang_up(self, call_sid: str) -> None:
@@ -412,5 +444,40 @@ class Gateway:
         """Give a live call new instructions (e.g. join a room); 21220 once it is not live."""
         return _call(self._client.calls(call_sid).update(twiml=twiml))
 
+    @_read
+    def subscribe_rules(self, room_sid: str, participant: str) -> list[dict[str, Any]]:
+        """A participant's Subscribe Rules (participant: its SID or identity)."""
+        rules = self._client.video.v1.rooms(room_sid).participants(participant).subscribe_rules
+        return _rules(rules.fetch())
+
+    @_translated
+    def set_subscribe_rules(
+        self, room_sid: str, participant: str, rules: Sequence[dict[str, Any]]
+    ) -> None:
+        """Replace what a participant receives (Track Subscription API): every rule at once."""
+        subscribe = self._client.video.v1.rooms(room_sid).participants(participant).subscribe_rules
+        subscribe.update(rules=list(rules))
+
+    @_read
+    def recording_rules(self, room_sid: str) -> list[dict[str, Any]]:
+        """A room's Recording Rules (none: nothing is recorded)."""
+        return _rules(self._client.video.v1.rooms(room_sid).recording_rules.fetch())
+
+    @_translated
+    def set_recording_rules(self, room_sid: str, rules: Sequence[dict[str, Any]]) -> None:
+        """Replace a room's Recording Rules: recordings start and stop to match."""
+        self._client.video.v1.rooms(room_sid).recording_rules.update(rules=list(rules))
+
+    @_read
+    def list_recordings(self, room_sid: str) -> list[Recording]:
+        """A room's recordings, one a recorded track."""
+        return [_recording(r) for r in self._client.video.v1.rooms(room_sid).recordings.list()]
+
     def _connected(self, room_sid: str) -> list[Any]:
         return self._client.video.v1.rooms(room_sid).participants.list(status="connected")
+
+
+def _notification_text(message_text: str | None) -> str:
+    """The Msg of a Notification's URL-encoded message_text ('' when it has none)."""
+    fields = parse_qs(message_text or "")
+    return " ".join(fields.get("Msg", [""])[0].split())

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import functools
+import json
 import logging
+import os
 import re
 import sqlite3
 import threading
@@ -14,7 +16,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, Protocol, TextIO, TypeVar
 
 import platformdirs
 
@@ -24,7 +26,6 @@ from webhook.events import CallStatusEvent
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-SCHEMA_VERSION = 1
 FILE_NAME = "history.sqlite3"
 DEFAULT_LIMIT = 200
 BUSY_TIMEOUT = 5.0  # seconds to wait for another process (CLI, window) holding the write lock
@@ -33,7 +34,9 @@ _RANK = {"queued": 0, "initiated": 0, "ringing": 1, "in-progress": 2, "answered"
 _FINAL_RANK = 3
 _FORMULA = re.compile(r"^[=@\t\r]|^[+-](?!\d+$)")  # spreadsheet formulas, but not "+15551234567"
 
-_SCHEMA = """
+# Each version's migration, run in order from the file's user_version; append, never edit.
+_MIGRATIONS: dict[int, str] = {}
+_MIGRATIONS[1] = """
 CREATE TABLE IF NOT EXISTS calls (
     sid TEXT PRIMARY KEY,
     direction TEXT NOT NULL DEFAULT '',
@@ -58,6 +61,38 @@ CREATE TABLE IF NOT EXISTS call_statuses (
     PRIMARY KEY (sid, status)
 );
 """
+# Substring search without a scan: an FTS5 trigram index over the searchable columns, kept in
+# step with calls by triggers, and indexes on the filtered columns. Built in place on upgrade.
+_TEXT_COLUMNS = 'sid, from_, "to", room, identity, display_name, error_message'
+_NEW_TEXT = ", ".join(f"new.{c}" for c in _TEXT_COLUMNS.split(", "))
+_OLD_TEXT = ", ".join(f"old.{c}" for c in _TEXT_COLUMNS.split(", "))
+_MIGRATIONS[2] = f"""
+CREATE VIRTUAL TABLE calls_text USING fts5({_TEXT_COLUMNS},
+    content='calls', content_rowid='rowid', tokenize='trigram');
+CREATE TRIGGER calls_text_insert AFTER INSERT ON calls BEGIN
+    INSERT INTO calls_text (rowid, {_TEXT_COLUMNS}) VALUES (new.rowid, {_NEW_TEXT});
+END;
+CREATE TRIGGER calls_text_delete AFTER DELETE ON calls BEGIN
+    INSERT INTO calls_text (calls_text, rowid, {_TEXT_COLUMNS})
+    VALUES ('delete', old.rowid, {_OLD_TEXT});
+END;
+CREATE TRIGGER calls_text_update AFTER UPDATE OF {_TEXT_COLUMNS} ON calls BEGIN
+    INSERT INTO calls_text (calls_text, rowid, {_TEXT_COLUMNS})
+    VALUES ('delete', old.rowid, {_OLD_TEXT});
+    INSERT INTO calls_text (rowid, {_TEXT_COLUMNS}) VALUES (new.rowid, {_NEW_TEXT});
+END;
+INSERT INTO calls_text (calls_text) VALUES ('rebuild');
+CREATE INDEX IF NOT EXISTS calls_by_status ON calls (status, created_at);
+CREATE INDEX IF NOT EXISTS calls_by_direction ON calls (direction, created_at);
+"""
+_MIGRATION_NOTES = {2: "building the text search index (a minute for a million calls)"}
+MIN_INDEXED_TEXT = 3  # trigrams: shorter text is matched by a scan
+FTS_CANDIDATES = 5000  # more matches than this: read newest first and match each (see search)
+
+
+SCHEMA_VERSION = max(_MIGRATIONS)
+TABLES = ("calls", "call_statuses")
+PRIVATE = 0o600  # the history holds phone numbers: only its owner reads it
 
 
 class HistoryError(Exception):
@@ -93,12 +128,72 @@ class StatusRecord:
 
 
 _FIELDS = tuple(field.name for field in fields(HistoryEntry))
+_SELECT = ", ".join(f'"{name}"' for name in _FIELDS)  # the columns this version knows, no others
 CSV_COLUMNS = tuple(name.rstrip("_") for name in _FIELDS)  # from_ is "from" in the file
+
+
+class HistoryStore(Protocol):
+    """What a call history answers on either engine: this SQLite file (one desktop), or the
+    team's PostgreSQL (server.call_store.PostgresHistory). One test suite runs on both."""
+
+    def record_call(
+        self, call: Call, display_name: str = "", created_at: datetime | None = None
+    ) -> None: ...
+
+    def record_status(
+        self,
+        sid: str,
+        status: str,
+        at: datetime,
+        duration: int | None = None,
+        error_code: str = "",
+        error_message: str = "",
+        sequence: int | None = None,
+    ) -> bool: ...
+
+    def record_event(self, event: CallStatusEvent, room: str = "", identity: str = "") -> bool: ...
+
+    def search(
+        self,
+        text: str = "",
+        status: str | Iterable[str] | None = None,
+        direction: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = DEFAULT_LIMIT,
+    ) -> list[HistoryEntry]: ...
+
+    def statuses_of(self, sid: str) -> list[StatusRecord]: ...
+
+    def export_csv(self, rows: Iterable[HistoryEntry], file: TextIO) -> int: ...
+
+    def close(self) -> None: ...
 
 
 def default_path() -> Path:
     """Where the operator's history lives: the platformdirs user data dir."""
     return Path(platformdirs.user_data_dir("switchboard")) / FILE_NAME
+
+
+def _make_private(path: Path) -> None:
+    """Create the history file (and its WAL and SHM) owner-only, and tighten ones left open."""
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if name.exists() and name.stat().st_mode & 0o777 != PRIVATE:
+                name.chmod(PRIVATE)
+        except OSError as error:  # someone else's file: reading it is still possible
+            log.warning("cannot make %s private: %s", name, error.strerror)
+
+
+def _writable_problem(path: Path) -> str:
+    """Why the history at path cannot be written, in words, or '' when nothing is seen."""
+    folder = path.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} is read-only, so the call history cannot be written there"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"the call history {path} is read-only"
+    return ""
 
 
 def _stamp(moment: datetime | None) -> str:
@@ -141,7 +236,17 @@ class CallHistory:
             raise ValueError("synchronous must be NORMAL or FULL")
         self._lock = threading.RLock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as error:
+            raise HistoryError(
+                f"Cannot open the call history {self.path}: cannot create its folder "
+                f"({error.strerror or error})"
+            ) from None
+        problem = _writable_problem(self.path)
+        if problem:
+            raise HistoryError(problem[0].upper() + problem[1:] + ".")
+        try:
+            _make_private(self.path)
             self._db = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
             )
@@ -153,6 +258,11 @@ class CallHistory:
             self._db.close()
             if isinstance(error, HistoryError):
                 raise
+            if "locked" in str(error):
+                raise HistoryError(
+                    f"The call history {self.path} is locked by another program ({error}); "
+                    "try again when it has finished."
+                ) from None
             raise HistoryError(
                 f"The call history {self.path} is unreadable ({error}). It was left as it is; "
                 "move it aside to start a new history."
@@ -170,11 +280,35 @@ class CallHistory:
                 f"The call history {self.path} was written by a newer Switchboard "
                 f"(schema {version}, this one reads {SCHEMA_VERSION})."
             )
-        if version < SCHEMA_VERSION:
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            if version and step in _MIGRATION_NOTES:  # an existing history: say what takes time
+                log.info("call history %s: %s", self.path, _MIGRATION_NOTES[step])
             # On failure __init__ closes the connection, which rolls the transaction back.
             self._db.executescript(
-                f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+                f"BEGIN IMMEDIATE; {_MIGRATIONS[step]} PRAGMA user_version={step}; COMMIT;"
             )
+            log.info("call history %s: schema upgraded to version %d", self.path, step)
+        _make_private(self.path)  # the WAL and SHM files exist now
+
+    @_guarded
+    def check_writable(self) -> None:
+        """Raise HistoryError unless a call could be recorded now (lock, permissions, tables).
+
+        A row is written to each table and rolled back, so a locked, read-only, damaged or
+        incomplete history is found before a call is placed, not after.
+        """
+        problem = _writable_problem(self.path)
+        if problem:
+            raise HistoryError(problem[0].upper() + problem[1:] + ".")
+        probe = "probe-" + os.urandom(8).hex()
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("INSERT INTO calls (sid, created_at) VALUES (?, '')", (probe,))
+            self._db.execute(
+                "INSERT INTO call_statuses (sid, status, at) VALUES (?, 'probe', '')", (probe,)
+            )
+        finally:
+            self._db.execute("ROLLBACK")
 
     def close(self) -> None:
         """Close the database (a checkpoint folds the WAL back into the file)."""
@@ -300,7 +434,8 @@ class CallHistory:
         if inserted and not final and status in FINAL_CALL_STATUSES:
             changes["final_status"] = status
             changes["duration"] = call.duration
-        if call.error_code:  # an error learnt later (e.g. from Twilio's log) is kept too
+        # An error learnt later (Twilio's log, or the reason the console saw) is kept too.
+        if call.error_code or call.error_message:
             changes["error_code"], changes["error_message"] = call.error_code, call.error_message
         if changes:
             assignments = ", ".join(f"{name} = ?" for name in changes)
@@ -327,11 +462,11 @@ class CallHistory:
         """
         where: list[str] = []
         params: list[object] = []
+        newest_first = False  # walk the created_at index instead of sorting the matches
         if text.strip():
-            pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text.strip()) + "%"
-            columns = ("sid", "from_", '"to"', "room", "identity", "display_name", "error_message")
-            where.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns) + ")")
-            params += [pattern] * len(columns)
+            clause, values, newest_first = self._text_filter(text.strip())
+            where.append(clause)
+            params += values
         if status:
             wanted = [status] if isinstance(status, str) else list(status)
             where.append(f"status IN ({', '.join('?' for _ in wanted)})")
@@ -342,7 +477,9 @@ class CallHistory:
         if since is not None:
             where.append("created_at >= ?")
             params.append(_stamp(since))
-        sql = "SELECT * FROM calls"
+        sql = f"SELECT {_SELECT} FROM calls"
+        if newest_first:
+            sql += " INDEXED BY calls_by_created"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY created_at DESC, rowid DESC"
@@ -352,6 +489,29 @@ class CallHistory:
         cursor = self._db.execute(sql, params)
         names = [column[0] for column in cursor.description]
         return [_entry(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+    def _text_filter(self, text: str) -> tuple[str, list[object], bool]:
+        """The WHERE clause for text, its parameters, and whether to walk newest first.
+
+        The trigram index lists the matching calls; when they are few, those rows are read and
+        sorted. When there are many (the text is common), the newest calls are read in order
+        and matched one by one instead, which finds a page of results long before sorting all
+        of them would (the choice PostgreSQL's planner makes by itself).
+        """
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+        columns = ("sid", "from_", '"to"', "room", "identity", "display_name", "error_message")
+        scan = "(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns) + ")"
+        if len(text) < MIN_INDEXED_TEXT:
+            return scan, [pattern] * len(columns), False
+        phrase = '"' + text.replace('"', '""') + '"'
+        found = self._db.execute(
+            "SELECT rowid FROM calls_text WHERE calls_text MATCH ? LIMIT ?",
+            (phrase, FTS_CANDIDATES + 1),
+        ).fetchall()
+        if len(found) > FTS_CANDIDATES:
+            return scan, [pattern] * len(columns), True
+        rowids = json.dumps([row[0] for row in found])
+        return "rowid IN (SELECT value FROM json_each(?))", [rowids], False
 
     @_guarded
     def statuses_of(self, sid: str) -> list[StatusRecord]:

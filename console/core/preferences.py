@@ -82,6 +82,8 @@ class Preferences:
         """The operator's own preferences (organization and application "Switchboard")."""
         # QSettings(org, app) always means NativeFormat; naming the default format lets
         # QSettings.setDefaultFormat (tests, portable installs) redirect it on every platform.
+        # On Linux that is ~/.config/Switchboard/Switchboard.conf, and routes.toml lives beside
+        # it: webhook.routes_file.CONFIG_DIR_NAME must stay the organization name used here.
         return cls(
             QSettings(
                 QSettings.defaultFormat(), QSettings.Scope.UserScope, "Switchboard", "Switchboard"
@@ -189,6 +191,11 @@ class Preferences:
         value = _text(self._settings.value("tunnel/provider"), DEFAULT_TUNNEL_PROVIDER)
         value = value.strip().lower()
         return value if value in TUNNEL_PROVIDERS else DEFAULT_TUNNEL_PROVIDER
+
+    @property
+    def tunnel_chosen(self) -> bool:
+        """Whether the operator picked a tunnel provider (False while the default applies)."""
+        return self._settings.contains("tunnel/provider")
 
     @tunnel_provider.setter
     def tunnel_provider(self, value: str) -> None:

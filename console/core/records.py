@@ -17,6 +17,7 @@ class Room:
     created: datetime | None
     max_participants: int
     participant_count: int = 0
+    recording: bool = False  # the room's Recording Rules take its tracks in
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Participant:
     connected_at: datetime | None
     call_sid: str = ""
     call_status: str = ""
+    muted: bool = False  # nobody else in the room receives their audio (Subscribe Rules)
 
 
 CALL_EVENTS = ("initiated", "ringing", "answered", "completed")  # status callbacks we ask for
@@ -60,6 +62,27 @@ class Call:
     def finished(self) -> bool:
         """Whether the call has reached a final status."""
         return self.status in FINAL_CALL_STATUSES
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One recorded track of a room: processing while it records, then completed."""
+
+    sid: str
+    room_sid: str
+    track_name: str
+    kind: str  # audio or video
+    status: str
+    duration: int  # seconds (0 while it records)
+    size: int  # bytes (0 while it records)
+    created: datetime | None
+    participant_sid: str = ""
+    identity: str = ""  # whose track, when the console knows the participant
+
+    @property
+    def recording(self) -> bool:
+        """Whether the track is still being recorded."""
+        return self.status == "processing"
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from webhook.names import InvalidName, check_identity, check_room_name
 from webhook.routes import (
     ANY_NUMBER,
+    DEFAULT_MAX_WAIT,
     Route,
     RoutesError,
     RoutingRules,
@@ -17,10 +18,12 @@ from webhook.routes import (
     parse_routes,
     render_routes,
 )
-from webhook.routes_file import read_routes, save_routes
+from webhook.routes_file import RoutesTooLarge, read_routes, save_routes
 
 ACTION_ROOM, ACTION_CODE, ACTION_HOLD = "Room", "Ask for a code", "Hold"
-ACTIONS = (ACTION_ROOM, ACTION_CODE, ACTION_HOLD)
+ACTION_WAIT = "Wait for the room"  # wait_for_room: join the room once it starts
+ACTIONS = (ACTION_WAIT, ACTION_ROOM, ACTION_CODE, ACTION_HOLD)
+ROOM_ACTIONS = (ACTION_ROOM, ACTION_WAIT)
 _LABEL_OF = {"room": ACTION_ROOM, "ask_code": ACTION_CODE, "hold": ACTION_HOLD}
 ROUTE_COLUMNS = ("Number", "Action", "Room")
 CODE_COLUMNS = ("Code", "Room")
@@ -35,7 +38,10 @@ Stamp = tuple[int, int]  # (mtime_ns, size) of the file as it was read
 
 def route_rows(rules: RoutingRules) -> list[Row]:
     """The [[route]] tables as (number, action label, room) rows."""
-    return [(r.number, _LABEL_OF[r.action], r.room) for r in rules.routes]
+    return [
+        (r.number, ACTION_WAIT if r.wait_for_room else _LABEL_OF[r.action], r.room)
+        for r in rules.routes
+    ]
 
 
 def code_rows(rules: RoutingRules) -> list[Row]:
@@ -49,12 +55,22 @@ def caller_rows(rules: RoutingRules) -> list[Row]:
 
 
 def rules_from_rows(
-    routes: Sequence[Row], codes: Sequence[Row], callers: Sequence[Row]
+    routes: Sequence[Row],
+    codes: Sequence[Row],
+    callers: Sequence[Row],
+    max_waits: Mapping[str, int] | None = None,
 ) -> RoutingRules:
-    """The rules the three tables describe (a route's room counts only for the Room action)."""
+    """The rules the three tables describe (a route's room counts only for the Room actions).
+
+    max_waits keeps the max_wait a waiting route had in the file, by number (the table has no
+    column for it); other waiting routes get the default.
+    """
     built = []
     for number, action, room in routes:
-        if action == ACTION_CODE:
+        if action == ACTION_WAIT:
+            wait = (max_waits or {}).get(number, DEFAULT_MAX_WAIT)
+            built.append(Route(number, room=room, wait_for_room=True, max_wait=wait))
+        elif action == ACTION_CODE:
             built.append(Route(number, ask_code=True))
         elif action == ACTION_HOLD:
             built.append(Route(number, hold=True))
@@ -91,7 +107,7 @@ def check_route_rows(rows: Sequence[Row]) -> CellErrors:
             errors[index, 0] = f"{number} is not an E.164 number (+ and digits), sip: or *."
         if action not in ACTIONS:
             errors[index, 1] = f"Choose {', '.join(ACTIONS)}."
-        elif action == ACTION_ROOM and (problem := _room_problem(room, "Enter the room.")):
+        elif action in ROOM_ACTIONS and (problem := _room_problem(room, "Enter the room.")):
             errors[index, 2] = problem
     _duplicates(rows, errors, "a route")
     return errors
@@ -167,6 +183,8 @@ def load_routes(path: Path) -> LoadedRoutes:
         return LoadedRoutes(path, RoutingRules())
     try:
         rules = read_routes(path)
+    except RoutesTooLarge as error:  # too much text to show or edit: the error says so
+        return LoadedRoutes(path, None, None, error, stamp)
     except RoutesError as error:
         try:
             text: str | None = path.read_text(encoding="utf-8")

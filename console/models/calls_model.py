@@ -1,14 +1,17 @@
-"""The calls table: the calls placed this session, with live status, duration and error."""
+"""The calls table: this session's calls, who called whom, live status, duration and reason."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from console.core.call_reasons import call_reason, reason_tooltip
 from console.core.records import Call
+from console.models.number_text import display_number
 from console.models.record_table_model import Column, RecordTableModel
 
-DURATION_COLUMN = 4
+STATUS_COLUMN, ERROR_COLUMN, DURATION_COLUMN = 1, 2, 3
+KEEP_FINISHED = 500  # rows of calls that ended, beyond which the oldest leave the table
 
 
 def format_duration(seconds: int) -> str:
@@ -32,12 +35,33 @@ def call_seconds(call: Call, now: datetime) -> int:
 
 
 def describe_error(call: Call) -> str:
-    """Twilio's error code and message, as one line."""
-    if not call.error_code and not call.error_message:
-        return ""
-    if call.error_code:
-        return f"{call.error_code}: {call.error_message}".rstrip(": ")
-    return call.error_message
+    """Why the call failed or ended, in one line ('' for a call that went as it should)."""
+    return call_reason(call.status, call.error_code, call.error_message)
+
+
+def error_tooltip(call: Call) -> str:
+    """Twilio's message and error page, or the reason at length."""
+    return reason_tooltip(call.status, call.error_code, call.error_message)
+
+
+def other_party(call: Call) -> str:
+    """The far end: the callee of a call the console placed, the caller of one it took."""
+    return call.from_ if call.direction == "inbound" else call.to
+
+
+def our_line(call: Call) -> str:
+    """The account's number on the call: the caller ID we used, or the number that was called."""
+    return call.to if call.direction == "inbound" else call.from_
+
+
+def parties(call: Call) -> str:
+    """Who called whom, for a tooltip."""
+    return f"{display_number(call.from_)} called {display_number(call.to)}"
+
+
+def direction(call: Call) -> str:
+    """inbound or outbound (Twilio's outbound-api and outbound-dial are both outbound)."""
+    return "inbound" if call.direction == "inbound" else "outbound"
 
 
 class CallsModel(RecordTableModel[Call]):
@@ -45,35 +69,46 @@ class CallsModel(RecordTableModel[Call]):
 
     def __init__(self, clock: Callable[[], datetime] | None = None, parent=None) -> None:
         self._now = clock or (lambda: datetime.now(UTC))
+        # What an operator scans first comes first: who, how it went, why; then where.
         columns = [
-            Column[Call]("To", lambda c: c.to, chars=17),
-            Column[Call]("Room", lambda c: c.room, chars=14),
-            Column[Call]("Identity", lambda c: c.identity or "(assigned by Twilio)", chars=14),
-            Column[Call]("Status", lambda c: c.status, chars=11),
             Column[Call](
-                "Duration", lambda c: format_duration(call_seconds(c, self._now())), chars=8
+                "Number",
+                lambda c: display_number(other_party(c)),
+                chars=19,
+                tip=parties,
+                status=direction,
             ),
-            Column[Call]("Error", describe_error),
+            Column[Call]("Status", lambda c: c.status, chars=11, status=lambda c: c.status),
+            Column[Call]("Error", describe_error, chars=22, tip=error_tooltip, stretch=4),
+            Column[Call](
+                "Duration", lambda c: format_duration(call_seconds(c, self._now())), chars=6
+            ),
+            Column[Call]("Room", lambda c: c.room, chars=12, stretch=1),
+            Column[Call]("Identity", lambda c: c.identity or "(assigned)", chars=10, stretch=1),
+            Column[Call]("Line", lambda c: display_number(our_line(c)), chars=18, tip=parties),
         ]
         super().__init__(columns, key=lambda c: c.sid, parent=parent)
 
     def upsert(self, call: Call) -> None:
-        """Add a call, or replace the one with the same SID."""
-        records = self.records()
-        row = self.row_of(call.sid)
-        if row >= 0:
-            records[row] = call
-        else:
-            records.append(call)
-        self.set_records(records)
+        """Add a call, or replace the one with the same SID; the oldest finished ones go.
+
+        A shift places thousands of calls: the table keeps the live ones and the last
+        KEEP_FINISHED that ended (History keeps them all).
+        """
+        self.put(call)
+        if not call.finished or self.rowCount() <= KEEP_FINISHED:
+            return
+        finished = [row for row, record in enumerate(self._records) if record.finished]
+        for row in reversed(finished[: max(0, len(finished) - KEEP_FINISHED)]):
+            self.remove_at(row)
 
     def call(self, sid: str) -> Call | None:
         """The call with this SID, or None."""
         return self.record_at(self.row_of(sid))
 
     def tick(self) -> None:
-        """Redraw the running durations."""
-        live = [i for i, c in enumerate(self.records()) if c.status == "in-progress"]
-        for row in live:
-            cell = self.index(row, DURATION_COLUMN)
-            self.dataChanged.emit(cell, cell)
+        """Redraw the running durations (one change signal for the rows between live calls)."""
+        live = [i for i, c in enumerate(self._records) if c.status == "in-progress"]
+        if live:
+            first = self.index(live[0], DURATION_COLUMN)
+            self.dataChanged.emit(first, self.index(live[-1], DURATION_COLUMN))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from console.core.call_reasons import call_reason, reason_tooltip
 from console.core.history import HistoryEntry
 from console.models.calls_model import format_duration
+from console.models.number_text import display_number
 from console.models.record_table_model import Column, RecordTableModel
 
 
@@ -23,10 +25,13 @@ def duration(entry: HistoryEntry) -> str:
 
 
 def error(entry: HistoryEntry) -> str:
-    """Twilio's error code and message, as one line."""
-    if entry.error_code and entry.error_message:
-        return f"{entry.error_code}: {entry.error_message}"
-    return entry.error_code or entry.error_message
+    """Why the call failed or ended, as the Calls table says it ('' when it went well)."""
+    return call_reason(entry.final_status or entry.status, entry.error_code, entry.error_message)
+
+
+def error_tip(entry: HistoryEntry) -> str:
+    """Twilio's message and error page, or the reason at length."""
+    return reason_tooltip(entry.final_status or entry.status, entry.error_code, entry.error_message)
 
 
 class HistoryModel(RecordTableModel[HistoryEntry]):
@@ -36,12 +41,12 @@ class HistoryModel(RecordTableModel[HistoryEntry]):
         columns = [
             Column[HistoryEntry]("When", when, chars=19),
             Column[HistoryEntry]("Direction", direction, chars=9),
-            Column[HistoryEntry]("From", lambda e: e.from_, chars=16),
-            Column[HistoryEntry]("To", lambda e: e.to, chars=16),
-            Column[HistoryEntry]("Room", lambda e: e.room, chars=16),
-            Column[HistoryEntry]("Identity", lambda e: e.identity, chars=16),
-            Column[HistoryEntry]("Status", lambda e: e.status, chars=11),
+            Column[HistoryEntry]("From", lambda e: display_number(e.from_), chars=18, stretch=1),
+            Column[HistoryEntry]("To", lambda e: display_number(e.to), chars=18, stretch=1),
+            Column[HistoryEntry]("Room", lambda e: e.room, chars=14, stretch=1),
+            Column[HistoryEntry]("Identity", lambda e: e.identity, chars=12, stretch=1),
+            Column[HistoryEntry]("Status", lambda e: e.status, chars=11, status=lambda e: e.status),
             Column[HistoryEntry]("Duration", duration, chars=8),
-            Column[HistoryEntry]("Error", error),
+            Column[HistoryEntry]("Error", error, chars=24, tip=error_tip, stretch=2),
         ]
         super().__init__(columns, key=lambda e: e.sid, parent=parent)

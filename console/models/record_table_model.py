@@ -8,18 +8,24 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from console.models.status_style import status_look
+
 R = TypeVar("R")
 Index = QModelIndex | QPersistentModelIndex
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
+_STATUS_ROLES = (Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ForegroundRole)
 
 
 @dataclass(frozen=True)
 class Column(Generic[R]):
-    """One column: its header and how to show a record in it."""
+    """One column: its header, how to show a record in it, and how it looks and grows."""
 
     title: str
     text: Callable[[R], str]
     chars: int = 12  # the usual width of its text, in characters: sets the starting width
+    tip: Callable[[R], str] | None = None  # the tooltip, when it says more than the text
+    status: Callable[[R], str] | None = None  # a status whose colour and shape the cell takes
+    stretch: int = 0  # its share of the width the view has to spare (0: none)
 
 
 class RecordTableModel(QAbstractTableModel, Generic[R]):
@@ -30,6 +36,15 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         self._columns = list(columns)
         self._key = key
         self._records: list[R] = []
+        self._rows: dict[str, int] = {}  # key → row, so a callback finds its call at once
+
+    def column_stretch(self, column: int) -> int:
+        """The column's share of spare width (the view gives the rest to nobody)."""
+        return self._columns[column].stretch
+
+    def column_has_shape(self, column: int) -> bool:
+        """Whether the column's cells carry a status shape before their text."""
+        return self._columns[column].status is not None
 
     def column_chars(self, column: int) -> int:
         """The usual width of a column's text in characters (its title's, if that is wider)."""
@@ -50,20 +65,46 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
 
     def row_of(self, key: str) -> int:
         """The row holding the record with this key, or -1."""
-        return next((i for i, r in enumerate(self._records) if self._key(r) == key), -1)
+        return self._rows.get(key, -1)
+
+    def _index_rows(self) -> None:
+        self._rows = {self._key(r): row for row, r in enumerate(self._records)}
 
     def set_records(self, records: Sequence[R]) -> None:
         """Show these records, changing cells in place when the rows are the same ones."""
         records = list(records)
         if [self._key(r) for r in records] == [self._key(r) for r in self._records]:
-            self._records = records
+            self._records = records  # the same keys in the same rows: the index holds
             if records:
                 last = self.index(len(records) - 1, len(self._columns) - 1)
                 self.dataChanged.emit(self.index(0, 0), last)
             return
         self.beginResetModel()
         self._records = records
+        self._index_rows()
         self.endResetModel()
+
+    def put(self, record: R) -> int:
+        """Replace the record with the same key in place, or append it; returns its row."""
+        row = self.row_of(self._key(record))
+        if row >= 0:
+            self._records[row] = record
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(self._columns) - 1))
+            return row
+        row = len(self._records)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._records.append(record)
+        self._rows[self._key(record)] = row
+        self.endInsertRows()
+        return row
+
+    def remove_at(self, row: int) -> None:
+        """Remove one row."""
+        if 0 <= row < len(self._records):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._records[row]
+            self._index_rows()
+            self.endRemoveRows()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._records)
@@ -75,10 +116,18 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         if not index.isValid() or not 0 <= index.row() < len(self._records):
             return None
         record = self._records[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self._columns[index.column()].text(record)
+        spec = self._columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return spec.text(record)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return (spec.tip or spec.text)(record) or None
         if role == RECORD_ROLE:
             return record
+        if spec.status is not None and role in _STATUS_ROLES:
+            look = status_look(spec.status(record))
+            if look is not None:
+                return look.icon() if role == Qt.ItemDataRole.DecorationRole else look.brush()
+            return None
         return None
 
     def headerData(

@@ -14,6 +14,7 @@ Index = QModelIndex | QPersistentModelIndex
 ERROR_ROLE = Qt.ItemDataRole.UserRole + 2
 _ERROR_BACKGROUND = QBrush(QColor("#fde2e1"))
 _UNUSED_TEXT = "—"
+UNUSED_TIP = "Not used: this route's action does not need it"
 
 
 class RulesTableModel(QAbstractTableModel):
@@ -111,7 +112,7 @@ class RulesTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.EditRole:
             return text
         if role == Qt.ItemDataRole.ToolTipRole:
-            return error or None
+            return error or (UNUSED_TIP if self._is_unused(index) else None)
         if role == Qt.ItemDataRole.BackgroundRole:
             return _ERROR_BACKGROUND if error else None
         if role == ERROR_ROLE:

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 
 from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, Qt
 
+from console.models.number_text import display_number
 from console.models.record_table_model import Column, RecordTableModel
 from webhook.events import CallerWaiting
 
 CALL_SID_MIME = "application/x-switchboard-call-sid"  # a dragged waiting caller: its CallSid
-WAITING_COLUMN = 2
+WAITING_COLUMN = 1
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,12 @@ class WaitingCaller:
     to: str
     since: datetime  # timezone-aware
     identity: str = ""
+    room: str = ""  # the room they wait to start (wait_for_room), joining by themselves
 
     @classmethod
     def from_event(cls, event: CallerWaiting) -> WaitingCaller:
         """The caller the webhook reported as put on hold."""
-        return cls(event.call_sid, event.from_, event.to, event.since, event.identity)
+        return cls(event.call_sid, event.from_, event.to, event.since, event.identity, event.room)
 
 
 def format_waiting(seconds: int) -> str:
@@ -62,18 +64,37 @@ class WaitingModel(RecordTableModel[WaitingCaller]):
         self._now = clock or (lambda: datetime.now(UTC))
         self._pending: set[str] = set()
         columns = [
-            Column[WaitingCaller]("Caller", lambda w: w.from_, chars=12),
-            Column[WaitingCaller]("Number", lambda w: w.to, chars=12),
-            Column[WaitingCaller]("Waiting", self._waiting_text, chars=8),
             Column[WaitingCaller](
-                "Identity", lambda w: w.identity or "(assigned by Twilio)", chars=16
+                "Caller", lambda w: display_number(w.from_), chars=19, tip=self._tip, stretch=1
+            ),
+            Column[WaitingCaller](
+                "Waiting", self._waiting_text, chars=11, status=self._state, tip=self._tip
+            ),
+            Column[WaitingCaller](
+                "Number", lambda w: display_number(w.to), chars=18, tip=self._tip, stretch=1
             ),
         ]
         super().__init__(columns, key=lambda w: w.call_sid, parent=parent)
 
+    def _state(self, caller: WaitingCaller) -> str:
+        return "connecting" if caller.call_sid in self._pending else "waiting"
+
+    def _tip(self, caller: WaitingCaller) -> str:
+        waited = format_waiting(int((self._now() - caller.since).total_seconds()))
+        joins = f"; joins as {caller.identity}" if caller.identity else ""
+        if caller.room:
+            joins += f"; waiting for {caller.room} to start, and joins it then by themselves"
+        state = "; connecting…" if caller.call_sid in self._pending else ""
+        return (
+            f"{display_number(caller.from_)} called {display_number(caller.to)} and has "
+            f"waited {waited}{joins}{state}"
+        )
+
     def _waiting_text(self, caller: WaitingCaller) -> str:
-        text = format_waiting(int((self._now() - caller.since).total_seconds()))
-        return f"{text} · connecting…" if caller.call_sid in self._pending else text
+        if caller.call_sid in self._pending:
+            return "connecting…"
+        waited = format_waiting(int((self._now() - caller.since).total_seconds()))
+        return f"{waited} · waiting for {caller.room} to start" if caller.room else waited
 
     def add(self, caller: WaitingCaller) -> None:
         """List a caller (a repeated CallSid replaces its row), keeping the oldest first."""
@@ -87,6 +108,20 @@ class WaitingModel(RecordTableModel[WaitingCaller]):
             return False
         self.set_records([w for w in self.records() if w.call_sid != call_sid])
         return True
+
+    def joined(self, room: str, identity: str) -> list[WaitingCaller]:
+        """Callers waiting for room who just joined it as identity (or a free variant of it)
+        leave the list; returns them."""
+        left = [
+            w
+            for w in self.records()
+            if w.room == room
+            and w.identity
+            and (identity == w.identity or identity.startswith(f"{w.identity}-"))
+        ]
+        for caller in left[:1]:  # one participant is one caller
+            self.remove(caller.call_sid)
+        return left[:1]
 
     def caller(self, call_sid: str) -> WaitingCaller | None:
         """The waiting caller with this CallSid, or None."""

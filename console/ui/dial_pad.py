@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -99,7 +100,8 @@ class DialPad(QWidget):
         self._error.setMinimumHeight(self._error.fontMetrics().lineSpacing() * 2)
         self._error.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self._dial = QPushButton("Dial", accessibleName="Dial", styleSheet=DIAL_STYLE)
-        self._dial.setMinimumHeight(40)
+        self._dial.setMinimumHeight(36)
+        self._dial.setToolTip("Dial the number into the room as the identity (Ctrl+D or Enter)")
 
         self._lay_out()
         self._connect_signals()
@@ -107,7 +109,10 @@ class DialPad(QWidget):
 
     def _make_key(self, text: str, name: str) -> QPushButton:
         button = QPushButton(text, accessibleName=name, focusPolicy=Qt.FocusPolicy.NoFocus)
-        button.setMinimumSize(56, 40)
+        button.setMinimumSize(52, 30)  # 40 high when there is room; less on a small screen
+        button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        button.setMaximumHeight(44)
+        button.setToolTip(f"Type {text} (or press {text} on the keyboard)")
         _enlarge(button, 1.3)
         return button
 
@@ -194,6 +199,25 @@ class DialPad(QWidget):
         """Put the keyboard focus in the number field, its text selected for retyping."""
         self._number.setFocus()
         self._number.selectAll()
+
+    def fill(self, number: str, room: str, identity: str) -> None:
+        """Put a whole request in the fields (to dial someone again)."""
+        self._put_number(number, len(number))
+        self.set_room(room)
+        self._identity.setText(identity)
+        self._outside_error = None
+        self._revalidate()
+
+    def clear_after_dial(self) -> None:
+        """The call is placed: empty Number and Identity, so Enter cannot dial it again.
+
+        The room and the caller ID stay, for the next call into the same room.
+        """
+        self._number.clear()
+        self._identity.clear()
+        self._edited.clear()
+        self._outside_error = None
+        self._revalidate()
 
     def set_identity(self, text: str) -> None:
         """Put this identity in the Identity field."""

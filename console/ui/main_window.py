@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QWidget
 
 from console.call_routing import CallRouting
@@ -15,13 +15,17 @@ from console.core.dial_input import DialRequest
 from console.core.preferences import Preferences
 from console.core.records import Call, Participant, PhoneNumber, Room
 from console.health_monitor import HealthMonitor
+from console.models.number_text import display_number
+from console.ui.attention import WaitingAttention
 from console.ui.calls_panel import CallsPanel
 from console.ui.dial_pad import DialPad
 from console.ui.event_log import EventLog, describe_request
 from console.ui.prompts import ask
+from console.ui.quit_guard import QuitGuard
 from console.ui.rooms_panel import RoomsPanel
 from console.ui.status_bar import ConsoleStatusBar
 from console.ui.waiting_panel import WaitingPanel
+from console.ui.window_actions import WindowActions
 from console.ui.window_dialogs import WindowDialogs
 from webhook.events import RequestLogged, RoutesLoaded
 
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
     from console.core.self_check import TunnelWatcher
 
 ACCEPT, REJECT = QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.RejectRole
+MINIMUM_SIZE = (900, 600)
 
 
 class MainWindow(QMainWindow):
@@ -52,9 +57,10 @@ class MainWindow(QMainWindow):
         self.env = env
         self.check_credentials = check_credentials
         self._room_to_select = ""
+        self.account_name = ""  # live mode: shown instead of the Account SID once known
         self.numbers: list[PhoneNumber] = []  # the account's, for caller-ID choices
         self.setWindowTitle("Switchboard")
-        self.setMinimumSize(1024, 640)
+        self.setMinimumSize(*MINIMUM_SIZE)
         self.rooms = RoomsPanel(controller.rooms_model, controller.participants_model)
         self.dial_pad = DialPad()
         self.calls = CallsPanel(controller.calls_model)
@@ -71,29 +77,33 @@ class MainWindow(QMainWindow):
         self.tick_timer.setInterval(1000)
         self.health = HealthMonitor(controller.runner, self)
         self.dialogs = WindowDialogs(self, self)
-        self._build_actions()
+        self.quit_guard = QuitGuard(self)
+        self.attention = WaitingAttention(self, self.routing.waiting_model, preferences)
+        self.actions = WindowActions(self)
         self._connect_signals()
         self.refresh_timer.setInterval(self.preferences.refresh_interval * 1000)
         self.status.set_starting()
         self.dial_pad.setEnabled(False)
-        self.settings_action.setEnabled(False)
+        self.actions.settings.setEnabled(False)
         self._restore_geometry()
 
     # -- construction --------------------------------------------------------------------------
 
     def _build_layout(self) -> None:
+        """Extra width goes to the tables (the dial pad and the Waiting list keep theirs)."""
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.rooms)
         top.addWidget(self.dial_pad)
-        top.setStretchFactor(0, 3)
-        top.setStretchFactor(1, 1)
-        top.setSizes([800, 320])
+        top.setStretchFactor(0, 1)
+        top.setStretchFactor(1, 0)
+        top.setSizes([840, 320])
         bottom = QSplitter(Qt.Orientation.Horizontal)
         bottom.addWidget(self.calls)
         bottom.addWidget(self.waiting)
-        bottom.setStretchFactor(0, 3)
-        bottom.setStretchFactor(1, 1)
-        bottom.setSizes([660, 480])  # the Waiting table fits its columns without scrolling
+        bottom.setStretchFactor(0, 1)
+        bottom.setStretchFactor(1, 0)
+        waiting = sum(self.waiting.view.starting_widths()) + 4  # its columns, and a frame
+        bottom.setSizes([1160 - waiting, waiting])
         main = QSplitter(Qt.Orientation.Vertical)
         main.addWidget(top)
         main.addWidget(bottom)
@@ -101,59 +111,10 @@ class MainWindow(QMainWindow):
         main.setStretchFactor(1, 1)
         main.setSizes([440, 220])
         main.setContentsMargins(8, 8, 8, 0)
+        for splitter in (top, bottom, main):
+            splitter.setChildrenCollapsible(False)  # no panel can be dragged out of sight
         self.setCentralWidget(main)
         self.setTabOrder(self.rooms.rooms_view, self.rooms.participants_view)
-
-    def _action(self, menu, text: str, shortcut: str | QKeySequence, slot) -> QAction:
-        action = QAction(text, self)
-        action.setShortcut(QKeySequence(shortcut))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
-    def _build_actions(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self.settings_action = self._action(
-            file_menu,
-            "&Settings…",
-            "Ctrl+,",
-            self.dialogs.settings,
-        )
-        file_menu.addSeparator()
-        self.quit_action = self._action(file_menu, "&Quit", "Ctrl+Q", self.close)
-        rooms_menu = bar.addMenu("&Rooms")
-        self.refresh_action = self._action(
-            rooms_menu, "&Refresh", "Ctrl+R", self.controller.refresh
-        )
-        self.new_room_action = self._action(
-            rooms_menu, "&New room…", "Ctrl+N", self.dialogs.new_room
-        )
-        calls_menu = bar.addMenu("&Calls")
-        self.dial_action = self._action(calls_menu, "&Dial", "Ctrl+D", self.dial_pad.dial)
-        self.hang_up_action = self._action(
-            calls_menu, "&Hang up selected call", "Ctrl+H", self.calls.on_hang_up_clicked
-        )
-        self.focus_number_action = self._action(
-            calls_menu, "Go to &number", "Ctrl+K", self.on_focus_number_triggered
-        )
-        calls_menu.addSeparator()
-        self.route_action = self._action(
-            calls_menu, "&Route incoming calls here…", "Ctrl+I", self.dialogs.routing
-        )
-        self.route_action.setEnabled(False)
-        self.history_action = self._action(calls_menu, "Histor&y…", "Ctrl+Y", self.dialogs.history)
-        self.routes_action = self._action(
-            calls_menu, "Incoming call rout&es…", "", self.dialogs.routes
-        )
-        self.dial_list_action = self._action(
-            calls_menu, "Dial &list…", "Ctrl+Shift+D", self.dialogs.dial_list
-        )
-        view_menu = bar.addMenu("&View")
-        self.log_action = self.event_log.toggleViewAction()
-        self.log_action.setShortcut(QKeySequence("Ctrl+L"))
-        view_menu.addAction(self.log_action)
 
     def _connect_signals(self) -> None:
         c = self.controller
@@ -164,12 +125,19 @@ class MainWindow(QMainWindow):
         c.dial_placed.connect(self.on_controller_dial_placed)
         c.identity_conflict.connect(self.on_controller_identity_conflict)
         c.error_reported.connect(self.on_controller_error_reported)
+        c.action_done.connect(self.on_action_done)
+        c.account_named.connect(self.on_controller_account_named)
         c.log_written.connect(self.event_log.write)
         self.dial_pad.dial_requested.connect(self.on_dial_pad_dial_requested)
         self.rooms.room_selected.connect(self.on_rooms_room_selected)
         self.rooms.new_room_requested.connect(self.dialogs.new_room)
-        self.rooms.end_room_requested.connect(self.on_rooms_end_room_requested)
+        self.rooms.end_room_requested.connect(self.quit_guard.request_end_room)
+        self.rooms.dial_into_requested.connect(self.on_rooms_dial_into_requested)
+        self.rooms.move_to_requested.connect(self.on_rooms_move_to_requested)
+        self.rooms.people_in = self.controller.people_in
         self.rooms.disconnect_requested.connect(self.on_rooms_disconnect_requested)
+        self.rooms.mute_requested.connect(c.room_desk.set_muted)
+        self.rooms.record_requested.connect(c.room_desk.set_recording)
         self.calls.hang_up_requested.connect(self.on_calls_hang_up_requested)
         self.status.log_button.toggled.connect(self.event_log.setVisible)
         self.event_log.visibilityChanged.connect(self.status.log_button.setChecked)
@@ -181,7 +149,9 @@ class MainWindow(QMainWindow):
         self.rooms.move_requested.connect(self.dialogs.move)
         self.routing.waiting_failed.connect(self.on_routing_waiting_failed)
         self.routing.routed.connect(self.event_log.write)
+        self.routing.done.connect(self.on_action_done)
         self.health.checked.connect(self.on_health_checked)
+        self.actions.follow_selections()
 
     def _apply_preferences(self) -> None:
         self.dial_pad.set_region(self.preferences.region)
@@ -203,15 +173,18 @@ class MainWindow(QMainWindow):
         """
         self.secrets = secrets
         self.controller.attach(runtime)
-        self.status.set_mode(runtime.label, runtime.public_url)
+        self._show_mode()
         for note in runtime.notes:
             self.event_log.write(note)
         if runtime.notes:
             self.status.showMessage(runtime.notes[0], 15_000)
         self._apply_preferences()  # the region check loads phonenumbers: after the first paint
         self.dial_pad.setEnabled(watcher is None)
-        self.settings_action.setEnabled(True)
-        self.route_action.setEnabled(True)
+        self.actions.settings.setEnabled(True)
+        self.actions.route.setEnabled(True)
+        self.actions.set_sandbox(runtime.mode == "sandbox")
+        if runtime.mode == "live":
+            self.controller.load_account_name()
         self.controller.load_numbers()
         self.controller.refresh()
         self.refresh_timer.start()
@@ -250,6 +223,7 @@ class MainWindow(QMainWindow):
         self.waiting.set_rooms([r.unique_name for r in rooms])
         if self._room_to_select and self.rooms.select_room_named(self._room_to_select):
             self._room_to_select = ""
+        self.account_name = ""  # live mode: shown instead of the Account SID once known
 
     @Slot(object)
     def on_dial_pad_dial_requested(self, request: DialRequest) -> None:
@@ -262,27 +236,34 @@ class MainWindow(QMainWindow):
                 "with an application error (11200). Dial anyway?",
                 [
                     ("Dial &anyway", ACCEPT, lambda: self._dial(request)),
-                    ("Cancel", REJECT, lambda: self.dial_pad.set_busy(False)),
+                    ("Cancel", REJECT, self._dial_cancelled),
                 ],
             )
             return
         self._dial(request)
 
+    def _dial_cancelled(self) -> None:
+        self.dial_pad.set_busy(False)
+        self.on_action_done("Dial cancelled: no call was placed")
+
     def _dial(self, request: DialRequest) -> None:
         self.preferences.last_from = request.from_
         self.preferences.last_room = request.room
-        self.status.showMessage(f"Dialing {request.to} into {request.room}…", 5000)
+        self.status.showMessage(f"Dialing {display_number(request.to)} into {request.room}…", 5000)
         self.controller.dial(request)
 
     @Slot(str, str)
     def on_controller_dial_failed(self, field: str, message: str) -> None:
         self.dial_pad.show_error(field or "number", message)
+        self.status.showMessage(f"Dial failed: {message}", 15_000)  # never a stale "Dialing…"
 
     @Slot(object)
     def on_controller_dial_placed(self, call: Call) -> None:
         self.dial_pad.clear_error()
+        self.dial_pad.clear_after_dial()  # Enter must not dial the same call twice
         # Replaces "Dialing …", which would otherwise linger after the call is under way.
-        self.status.showMessage(f"Called {call.to} into {call.room}: see Calls this session", 5000)
+        called = display_number(call.to)
+        self.status.showMessage(f"Called {called} into {call.room}: see Calls this session", 8000)
         self.calls.select_call(call.sid)
         if not self.rooms.select_room_named(call.room):
             self._room_to_select = call.room  # listed after the next refresh
@@ -319,22 +300,34 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_rooms_room_selected(self, room: Room | None) -> None:
+        """Show its people; the dial pad's room changes only by "Dial into this room"."""
         self.controller.select_room(room)
-        if room is not None:
-            self.dial_pad.set_room(room.unique_name)
 
     @Slot(object)
-    def on_rooms_end_room_requested(self, room: Room) -> None:
-        ask(
-            self,
-            "end-room",
-            "End room",
-            f"End {room.unique_name}? Everyone in it ({room.participant_count}) is disconnected.",
-            [
-                ("&End room", ACCEPT, lambda: self.controller.end_room(room)),
-                ("Cancel", REJECT, lambda: None),
-            ],
-        )
+    def on_rooms_dial_into_requested(self, room: Room) -> None:
+        self.actions.on_dial_into_triggered()
+
+    @Slot(object, object)
+    def on_rooms_move_to_requested(self, participant: Participant, room: Room) -> None:
+        self.routing.move(participant, room.unique_name)
+
+    @Slot(str)
+    def on_controller_account_named(self, name: str) -> None:
+        self.account_name = name
+        self._show_mode()
+
+    def _show_mode(self) -> None:
+        runtime = self.controller.runtime
+        if runtime is None:
+            return
+        label = runtime.label
+        if runtime.mode == "live" and self.account_name:
+            label = f"Live · {self.account_name}"
+        self.status.set_mode(label, runtime.public_url, runtime.account_sid)
+
+    @Slot(str)
+    def on_action_done(self, message: str) -> None:
+        self.status.showMessage(message, 8000)
 
     @Slot(str, str, str)
     def on_waiting_put_in_room_requested(self, call_sid: str, room: str, identity: str) -> None:
@@ -368,16 +361,14 @@ class MainWindow(QMainWindow):
     def on_bridge_request_logged(self, event: RequestLogged) -> None:
         self.event_log.write(describe_request(event))
 
-    @Slot()
-    def on_focus_number_triggered(self) -> None:
-        self.dial_pad.focus_number()
-
     @Slot(str)
     def on_health_checked(self, problem: str) -> None:
         runtime = self.controller.runtime
         self.status.set_health(problem)
         if runtime is not None:  # a reconnected tunnel may have a new URL
-            self.status.set_mode(runtime.label, runtime.public_url)
+            self._show_mode()
+            if runtime.mode == "live" and not self.account_name:
+                self.controller.load_account_name()  # the first try may have failed
         if not self.dial_pad.isEnabled() and self.health.checks_done == 1:
             self.dial_pad.setEnabled(True)  # live mode: Dial waited for the first check
             self.dial_pad.focus_number()
@@ -391,10 +382,19 @@ class MainWindow(QMainWindow):
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Remember the window's place and stop the timers; the app then stops the servers."""
+        """Remember the window's place and stop the timers; the app then stops the servers.
+
+        Closing from the window manager asks first when callers would be lost, like Quit;
+        a close from the program itself (a signal, a test, Quit's own answer) goes through.
+        """
+        if event.spontaneous() and not self.quit_guard.ready and self.quit_guard.at_stake():
+            event.ignore()
+            self.quit_guard.request_quit()
+            return
         self.preferences.window_geometry = bytes(self.saveGeometry().data())
         for timer in (self.refresh_timer, self.tick_timer):
             timer.stop()
         self.dialogs.stop()
         self.health.stop()
+        self.attention.stop()
         super().closeEvent(event)

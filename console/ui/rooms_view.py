@@ -1,28 +1,58 @@
-"""The rooms table, onto whose rows a waiting caller can be dragged from the Waiting panel."""
+"""The rooms table, onto whose rows a waiting caller or a participant can be dragged."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent, QPalette
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from console.core.records import Room
+from console.models.participants_model import participant_sid_of
 from console.models.rooms_model import RoomsModel
 from console.models.waiting_model import call_sid_of
 from console.ui.table_view import RecordTableView
 
 
+class _DropTargetDelegate(QStyledItemDelegate):
+    """Paints the row under a drag as if selected, so the operator sees where it will land."""
+
+    def __init__(self, view: RoomsView) -> None:
+        super().__init__(view)
+        self._view = view
+
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        if index.row() == self._view.drop_row:
+            option.state |= QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_HasFocus
+            option.palette.setCurrentColorGroup(QPalette.ColorGroup.Active)
+
+
+def _dragged(event: QDropEvent) -> tuple[str, str]:
+    """('caller', CallSid) or ('participant', SID) for what is dragged; ('', '') otherwise."""
+    data = event.mimeData()
+    if sid := call_sid_of(data):
+        return "caller", sid
+    if sid := participant_sid_of(data):
+        return "participant", sid
+    return "", ""
+
+
 class RoomsView(RecordTableView):
-    """Accepts a dragged waiting caller over a room row only, and reports where it was dropped.
+    """Accepts a waiting caller or a participant over a room row only, and says where it landed.
 
     Only drag events reach Python: the view's own handlers take them, so no filter sees every
     paint and mouse move of the table.
     """
 
     caller_dropped = Signal(str, object)  # call_sid of a waiting caller, the Room it was dropped on
+    participant_dropped = Signal(str, object)  # a participant's SID, the Room it was dropped on
 
     def __init__(self, model: RoomsModel, parent: QWidget | None = None) -> None:
         super().__init__(model, "Rooms", parent)
+        self.drop_row = -1  # the row under a drag, highlighted
+        self.setItemDelegate(_DropTargetDelegate(self))
         self.setAcceptDrops(True)  # Qt hands this on to the viewport, where drags arrive
 
     def room_at(self, event: QDropEvent) -> Room | None:
@@ -31,7 +61,7 @@ class RoomsView(RecordTableView):
         return self.model().record_at(index.row()) if index.isValid() else None
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if call_sid_of(event.mimeData()):
+        if _dragged(event)[0]:
             event.acceptProposedAction()  # entering may be over empty space; moves decide
         else:
             event.ignore()  # anything else dragged here is refused
@@ -39,17 +69,36 @@ class RoomsView(RecordTableView):
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         self._judge(event)
 
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self._highlight(-1)
+        event.accept()
+
     def dropEvent(self, event: QDropEvent) -> None:
         room = self._judge(event)
-        if room is not None:
-            self.caller_dropped.emit(call_sid_of(event.mimeData()), room)
+        self._highlight(-1)
+        kind, sid = _dragged(event)
+        if room is None:
+            return
+        if kind == "caller":
+            self.caller_dropped.emit(sid, room)
+        elif kind == "participant":
+            self.participant_dropped.emit(sid, room)
 
     def _judge(self, event: QDropEvent) -> Room | None:
-        """Accept a waiting caller over a room row (returning the room); refuse the rest."""
-        room = self.room_at(event) if call_sid_of(event.mimeData()) else None
+        """Accept a caller or participant over a room row (returning the room); refuse the rest."""
+        room = self.room_at(event) if _dragged(event)[0] else None
         if room is None:
+            self._highlight(-1)
             event.ignore()
             return None
-        event.setDropAction(Qt.DropAction.CopyAction)
+        self._highlight(self.indexAt(event.position().toPoint()).row())
+        kind = _dragged(event)[0]
+        action = Qt.DropAction.MoveAction if kind == "participant" else Qt.DropAction.CopyAction
+        event.setDropAction(action)
         event.accept()
         return room
+
+    def _highlight(self, row: int) -> None:
+        if row != self.drop_row:
+            self.drop_row = row
+            self.viewport().update()

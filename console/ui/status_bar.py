@@ -34,10 +34,12 @@ class ConsoleStatusBar(QStatusBar):
         self.mode.setText("<b>Starting…</b>")
         self.webhook.setText(" · starting the webhook")
 
-    def set_mode(self, label: str, webhook_url: str) -> None:
-        """Show the mode (Sandbox, or Live with the account SID) and the webhook's public URL."""
+    def set_mode(self, label: str, webhook_url: str, account_sid: str = "") -> None:
+        """Show the mode (Sandbox, or Live with the account's name) and the webhook's URL."""
         self.mode.setText(f"<b>{label}</b>")
+        self.mode.setToolTip(f"Account {account_sid}" if account_sid else "")
         self.webhook.setText(f" · webhook {webhook_url}")
+        self.webhook.setToolTip("Where Twilio sends this console's calls and callbacks")
 
     def set_health(self, problem: str, checked: bool = True) -> None:
         """Green when the last check passed, red with the reason when not."""

@@ -41,11 +41,9 @@ class WaitingPanel(QWidget):
         self.view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.view.setDefaultDropAction(Qt.DropAction.CopyAction)
         self.view.setToolTip("Drag a caller onto a room to put them in it")
-        header = self.view.horizontalHeader()
+        header = self.view.horizontalHeader()  # ticking never shifts the columns
         header.setSectionResizeMode(WAITING_COLUMN, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(  # wide enough for any wait, so ticking never shifts the columns
-            WAITING_COLUMN, self.view.fontMetrics().horizontalAdvance("59m 59s · connecting…") + 16
-        )
+        self._keep_rows_visible(3)
         self.heading = QLabel()
         self.empty_hint = QLabel(EMPTY_HINT, wordWrap=True, accessibleName="Waiting hint")
         self.empty_hint.setStyleSheet(_HINT_STYLE)
@@ -53,20 +51,33 @@ class WaitingPanel(QWidget):
         self.room.lineEdit().setPlaceholderText("Room name")
         self.room.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)  # Enter puts, never adds
         self.room.setToolTip("An in-progress room, or a new name")
-        self.room.setMinimumContentsLength(14)
+        self.room.setMinimumContentsLength(10)
         self.room.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.identity = QLineEdit(accessibleName="Waiting identity")
         self.identity.setPlaceholderText("(assigned by Twilio)")
+        self.identity.setMinimumWidth(self.identity.fontMetrics().horizontalAdvance("n" * 10))
         self.put_button = QPushButton("&Put in room", accessibleName="Put in room")
-        self.put_button.setToolTip("Connect the selected caller to the room as this identity")
+        self.put_button.setToolTip(
+            "Connect the selected caller to the room as this identity (Ctrl+P, or drag the "
+            "caller onto a room)"
+        )
         self.error = QLabel(wordWrap=True, accessibleName="Waiting error")
         self.error.setStyleSheet(_ERROR_STYLE)
         self.error.hide()
         self._build()
         self._connect_signals()
         self.on_model_reset()
+
+    def _keep_rows_visible(self, rows: int) -> None:
+        """The table never shrinks below a few callers, at any window size."""
+        view = self.view
+        row = view.verticalHeader().defaultSectionSize()
+        header = view.horizontalHeader().sizeHint().height()
+        frame = 2 * view.frameWidth()
+        scroll = view.horizontalScrollBar().sizeHint().height()
+        view.setMinimumHeight(header + rows * row + frame + scroll)
 
     def _build(self) -> None:
         room_label = QLabel("R&oom")

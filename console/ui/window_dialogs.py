@@ -115,7 +115,7 @@ class WindowDialogs(QObject):
             _show(dialog, "settings")
 
     @Slot()
-    def history(self) -> None:
+    def history(self, search: str = "") -> None:
         """The call history, with search, filters and export; reused while it is open."""
         from console.ui.dialogs.history_dialog import HistoryDialog
 
@@ -123,15 +123,16 @@ class WindowDialogs(QObject):
         if runtime is None or runtime.history is None:
             self.window.status.showMessage("The call history is not available.", 10_000)
             return
-        if self.history_dialog is not None:
-            self.history_dialog.refresh()
-            self.history_dialog.raise_()
-            return
-        dialog = HistoryDialog(runtime.history, self.controller.runner, self.owner)
-        dialog.dial_list_requested.connect(self.on_history_dial_list_requested)
-        dialog.destroyed.connect(self.on_history_destroyed)
-        self.history_dialog = dialog
-        _show(dialog, "history")
+        if self.history_dialog is None:
+            dialog = HistoryDialog(runtime.history, self.controller.runner, self.owner)
+            dialog.dial_list_requested.connect(self.on_history_dial_list_requested)
+            dialog.destroyed.connect(self.on_history_destroyed)
+            self.history_dialog = dialog
+            _show(dialog, "history")
+        if search:
+            self.history_dialog.search.setText(search)  # searches (after a short pause)
+        self.history_dialog.refresh()
+        self.history_dialog.raise_()
 
     @Slot()
     def on_history_destroyed(self) -> None:
@@ -229,6 +230,46 @@ class WindowDialogs(QObject):
     def on_routes_saved(self, path: str) -> None:
         self.window.event_log.write(f"Saved the incoming-call routes to {path}")
         self.window.status.showMessage("Routes saved; the webhook uses them from the next call.")
+
+    @Slot()
+    def simulate_call(self) -> None:
+        """Sandbox mode: ring one of the sandbox's numbers, as a caller would."""
+        from console.ui.dialogs.simulate_call_dialog import SimulateCallDialog
+
+        runtime = self.controller.runtime
+        if runtime is None or runtime.mode != "sandbox":
+            self.window.status.showMessage("Simulated calls need sandbox mode.", 10_000)
+            return
+        dialog = SimulateCallDialog(self.window.numbers, self.window.preferences.region, self.owner)
+
+        def on_accepted() -> None:
+            self.window.routing.simulate_incoming(
+                dialog.caller_number(), dialog.called_number(), dialog.digits_text()
+            )
+
+        dialog.accepted.connect(on_accepted)
+        _show(dialog, "simulate-call")
+
+    @Slot()
+    def about(self) -> QDialog:
+        """Version, mode and webhook; in sandbox mode the sandbox's URL and credentials."""
+        from console.call_routing import sandbox_login
+        from console.ui.dialogs.about_dialog import AboutDialog
+        from webhook.version import package_version
+
+        runtime = self.controller.runtime
+        mode = runtime.label if runtime is not None else "starting"
+        url = runtime.public_url if runtime is not None else ""
+        dialog = AboutDialog(package_version(), mode, url, sandbox_login(runtime), self.owner)
+        return _show(dialog, "about")
+
+    @Slot()
+    def sandbox_details(self) -> None:
+        """The About dialog, opened on the sandbox's details."""
+        dialog = self.about()
+        box = getattr(dialog, "sandbox_box", None)
+        if box is not None:
+            box.setFocus()
 
     def stop(self) -> None:
         """The window is closing: a dial list in progress stops placing calls."""

@@ -18,13 +18,24 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 def suites() -> dict[str, Callable[[], list[Figure]]]:
     """Each benchmark by name, imported only when run."""
-    from tests.bench import console_bench, refresh_bench, startup_bench, webhook_bench
+    from tests.bench import (
+        console_bench,
+        refresh_bench,
+        routes_bench,
+        shift_bench,
+        startup_bench,
+        team_bench,
+        webhook_bench,
+    )
 
     return {
         "console": console_bench.run,
         "refresh": refresh_bench.run,
         "webhook": webhook_bench.run,
         "startup": startup_bench.run,
+        "routes": routes_bench.run,
+        "team": team_bench.run,
+        "shift": shift_bench.run,
     }
 
 

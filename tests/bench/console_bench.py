@@ -21,6 +21,8 @@ from tests.helpers.memory_keyring import MemoryKeyring
 
 FROM = "+15005550006"
 
+CPS_SPACING = 1.05  # seconds between dials: just over Twilio's default of 1 call per second
+
 
 def _app() -> QApplication:
     return QApplication.instance() or QApplication([])
@@ -121,6 +123,7 @@ def click_to_join(dials: int = 10) -> Figure:
     ours = []
     for n in range(dials):
         identity = f"join-{n}"
+        _space_out()
         began = time.perf_counter()
         controller.dial(DialRequest("+15551234567", FROM, "Bench", identity))
         _pump_until(
@@ -131,7 +134,10 @@ def click_to_join(dials: int = 10) -> Figure:
         )
         ours.append(time.perf_counter() - began)
         _pump_until(lambda: not controller.dialing, 10)
-    base = [_sdk_join(session, f"sdk-{n}") for n in range(dials)]
+    base = []
+    for n in range(dials):
+        _space_out()
+        base.append(_sdk_join(session, f"sdk-{n}"))
     _close(session)
     scratch.cleanup()
     app.processEvents()
@@ -145,6 +151,16 @@ def click_to_join(dials: int = 10) -> Figure:
         ours_ms <= 300,
         "baseline: calls.create then polling participants with the SDK",
     )
+
+
+_last_dial = [0.0]
+
+
+def _space_out() -> None:
+    """Dial at most once a second, the account's calls-per-second as Twilio's queue has it, so
+    each figure is the time to join and not the time spent waiting in the queue."""
+    _pump_until(lambda: time.perf_counter() - _last_dial[0] >= CPS_SPACING, 5)
+    _last_dial[0] = time.perf_counter()
 
 
 def _sdk_join(session: ConsoleSession, identity: str) -> float:

@@ -1,4 +1,8 @@
-"""Webhook throughput and latency against a quickstart-style Flask app, both over loopback."""
+"""Webhook throughput and latency against a quickstart-style Flask app, both over loopback.
+
+Measured twice: as usual, and while hostile connections are held open to the webhook (200 that
+send nothing, 50 that dribble headers and 50 that dribble bodies, a byte a second).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from urllib.parse import urlencode
 
 from tests.bench.load import LoadResult, Shot, run_load
 from tests.bench.results import Figure
+from tests.helpers.hostile_connections import HostileConnections
 from tests.helpers.signing import twilio_signature
 from webhook.workers import default_workers
 
@@ -65,6 +70,7 @@ def shot(port: int) -> Shot:
 
 
 ROUNDS = 3
+HOSTILE_P99_MS = 100.0  # goal for the latency tail while hostile connections are held
 
 
 def _median(results: list[LoadResult], by: str) -> LoadResult:
@@ -73,15 +79,37 @@ def _median(results: list[LoadResult], by: str) -> LoadResult:
     return replace(middle, errors=sum(r.errors for r in results))
 
 
+def _hostile_rounds(port: int, seconds: float, rounds: int) -> tuple[list, list, int]:
+    """16-client and 4-client rounds against port while hostile connections are held open.
+
+    Returns both lists of results and how many hostile connections were still open at the end
+    (the server held them; it did not cope by cutting them).
+    """
+    at16: list[LoadResult] = []
+    at4: list[LoadResult] = []
+    with HostileConnections("127.0.0.1", port) as hostile:
+        dribblers = hostile.headers + hostile.bodies
+        deadline = time.monotonic() + 20
+        while hostile.dribbled() < 2 * dribblers and time.monotonic() < deadline:
+            time.sleep(0.1)  # every connection open and dribbling before the clock starts
+        for _ in range(rounds):
+            at16.append(run_load(shot(port), 16, seconds))
+            at4.append(run_load(shot(port), 4, seconds))
+        held = hostile.still_open()
+    return at16, at4, held
+
+
 def run(seconds: float = 3.0) -> list[Figure]:
     """Requests per second at 16 clients and p50/p99 at 4, ours beside the quickstart's.
 
     Ours is `switchboard webhook` as it starts by default: a worker process per core.
 
     Both servers run throughout and take turns, ROUNDS times, so a change in the machine's load
-    lands on both sides; each figure is the median round.
+    lands on both sides; each figure is the median round. Then the same loads go to ours while
+    hostile connections are held open (the quickstart stalls under them), and once more to
+    `--workers 1`, which serves as the console's own webhook does: one process, one server.
     """
-    ours_port, base_port = free_port(), free_port()
+    ours_port, base_port, single_port = free_port(), free_port(), free_port()
     workers = default_workers()  # what `switchboard webhook` starts on this machine
     ours_cmd = [sys.executable, "-m", "console", "webhook", "--port", str(ours_port)]
     ours_cmd += ["--workers", str(workers)]
@@ -95,6 +123,11 @@ def run(seconds: float = 3.0) -> list[Figure]:
             for name, port in (("ours", ours_port), ("base", base_port)):
                 rounds[name].append(run_load(shot(port), 16, seconds))
                 rounds[f"{name}_lat"].append(run_load(shot(port), 4, seconds))
+        hostile16, hostile4, held = _hostile_rounds(ours_port, seconds, ROUNDS)
+        single_cmd = [sys.executable, "-m", "console", "webhook", "--port", str(single_port)]
+        processes.append(start([*single_cmd, "--workers", "1"], single_port))
+        run_load(shot(single_port), 4, 1.0)  # warm up
+        single16, single4, single_held = _hostile_rounds(single_port, seconds, 1)
     finally:
         for process in processes:
             process.terminate()
@@ -103,7 +136,7 @@ def run(seconds: float = 3.0) -> list[Figure]:
     ours_lat = _median(rounds["ours_lat"], "p99_ms")
     base_lat = _median(rounds["base_lat"], "p99_ms")
     errors = ours.errors + ours_lat.errors
-    return [
+    figures = [
         Figure(
             "webhook rps, 16 clients (signed)",
             ours.rps,
@@ -131,3 +164,49 @@ def run(seconds: float = 3.0) -> list[Figure]:
             ours_lat.p99_ms <= 10.0,
         ),
     ]
+    hostile_rps = _median(hostile16, "rps")
+    hostile_errors = sum(r.errors for r in hostile16 + hostile4)
+    note = f"{held} of 300 hostile connections held to the end; {hostile_errors} errors"
+    figures += [
+        Figure(
+            "webhook rps, 16 clients, 300 hostile conns",
+            hostile_rps.rps,
+            "req/s",
+            base.rps,
+            ">= 1.5x quickstart",
+            hostile_rps.rps >= 1.5 * base.rps and hostile_errors == 0,
+            note,
+        ),
+        _tail("webhook p99, 16 clients, 300 hostile conns", hostile16, ours_lat.p99_ms),
+        _tail("webhook p99, 4 clients, 300 hostile conns", hostile4, ours_lat.p99_ms),
+    ]
+    single_note = f"--workers 1 (the console's model); {single_held} of 300 held to the end"
+    figures += [
+        Figure(
+            "webhook rps, 16 clients, hostile, 1 process",
+            single16[0].rps,
+            "req/s",
+            base.rps,
+            "(reported)",
+            single16[0].errors == 0,
+            single_note,
+        ),
+        _tail("webhook p99, 16 clients, hostile, 1 process", single16, ours_lat.p99_ms),
+        _tail("webhook p99, 4 clients, hostile, 1 process", single4, ours_lat.p99_ms),
+    ]
+    return figures
+
+
+def _tail(name: str, results: list[LoadResult], calm_p99_ms: float) -> Figure:
+    """The median round's p99 under hostile connections, beside ours without them."""
+    median = _median(results, "p99_ms")
+    errors = sum(r.errors for r in results)
+    return Figure(
+        name,
+        median.p99_ms,
+        "ms",
+        calm_p99_ms,
+        f"<= {HOSTILE_P99_MS:.0f} ms",
+        median.p99_ms <= HOSTILE_P99_MS and errors == 0,
+        f"baseline: ours at 4 clients without them; {errors} errors",
+    )

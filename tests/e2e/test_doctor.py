@@ -263,3 +263,19 @@ def test_doctor_explains_bad_arguments_without_a_traceback(live_env, capsys):
     )
     assert status == 1
     assert "not a URL for the ngrok agent's API: 'localhost:4040'" in out
+
+
+def test_doctor_against_a_local_sandbox_needs_no_tunnel(hook, live_env, capsys):
+    """No setting touched: the sandbox on this computer calls the webhook on loopback."""
+    hook.app.config["PUBLIC_URL"] = hook.local_url
+    preferences = Preferences.default()
+    preferences.webhook_port = hook.port
+    preferences.sync()
+    assert not preferences.tunnel_chosen
+
+    status, out = doctor(capsys)
+
+    assert status == 0, out
+    assert f"✓ tunnel: not needed (the sandbox at {live_env['SWITCHBOARD_TWILIO_URL']}" in out
+    assert "no ngrok agent" not in out
+    assert out.rstrip().endswith("Ready for live calls.")

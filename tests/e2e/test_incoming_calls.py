@@ -24,6 +24,8 @@ from tests.helpers.twiml_parse import parse_twiml, room_of
 from webhook import create_app, twiml
 from webhook.events import CallerWaiting, CallStatusEvent, RequestLogged, RoutesLoaded
 from webhook.incoming import routes_file
+from webhook.routes import Route, RoutingRules
+from webhook.routes_file import save_routes
 
 DIRECT, CODED, OTHER = "+15005550006", "+15005550007", "+15551110000"
 ALICE = "+14155550100"
@@ -193,6 +195,7 @@ def test_three_bad_codes_end_the_call_with_a_goodbye(line):
 def hold_everything(line: Line) -> None:
     """Routes without DIRECT's own route, so a call to it meets the catch-all hold route."""
     line.routes.write_text(ROUTES.replace(f'number = "{DIRECT}"', f'number = "{OTHER}"'))
+    wait_until(lambda: routes_file(line.app).rules.route_for(DIRECT).hold)  # the watcher read it
 
 
 def test_a_held_caller_waits_and_the_operator_puts_them_in_a_room(line):
@@ -249,6 +252,7 @@ def test_a_malformed_file_keeps_the_last_good_rules_until_it_is_fixed(line):
     first = line.call(ALICE, DIRECT)
     wait_until(lambda: line.people("DailyStandup"))
     line.routes.write_text(ROUTES.replace('room = "DailyStandup"', 'rooom = "Support"'))
+    wait_until(lambda: routes_file(line.app).error)
     second = line.call("+16505550100", DIRECT)
     wait_until(lambda: len(line.people("DailyStandup")) == 2)
     assert sorted(line.people("DailyStandup")) == sorted([("alice", first), ("phone-0100", second)])
@@ -258,10 +262,39 @@ def test_a_malformed_file_keeps_the_last_good_rules_until_it_is_fixed(line):
     assert problems == [error]
 
     line.routes.write_text(ROUTES.replace('room = "DailyStandup"', 'room = "Support"'))
+    wait_until(lambda: not routes_file(line.app).error)
     third = line.call("+12125550100", DIRECT)
     assert wait_until(lambda: line.people("Support")) == [("phone-0100", third)]
     assert routes_file(line.app).error == ""
     assert line.hook.of_kind(RoutesLoaded)[-1].error == ""
+
+
+def test_a_deleted_file_keeps_the_last_good_rules_until_it_is_back(line):
+    make_room(line.client)
+    line.routes.unlink()
+    problem = wait_until(lambda: routes_file(line.app).error)
+    assert "is missing; the last good rules (3 route(s)" in problem
+    sid = line.call(ALICE, DIRECT)  # not the default room, not a made-up identity
+    assert wait_until(lambda: line.people("DailyStandup")) == [("alice", sid)]
+    assert [e.error for e in line.hook.of_kind(RoutesLoaded)] == ["", problem]
+
+
+@pytest.mark.slow
+def test_calls_are_answered_from_the_last_good_rules_while_a_huge_file_is_read(line):
+    routes = (Route(f"+1555{i:07d}", hold=True) for i in range(100_000))
+    save_routes(line.routes, RoutingRules((Route(DIRECT, room="Support"), *routes)))
+    file = routes_file(line.app)
+    wait_until(lambda: file.reading)
+    form = {"CallSid": "CA" + "5" * 32, "From": ALICE, "To": DIRECT}
+    token = line.sandbox.auth_token
+    answer = signed_post(line.hook.url, "/voice/incoming", token, form)
+    health = requests.get(f"{line.hook.url}/health", timeout=5)
+    assert file.reading  # both were answered while the new file was still being read
+    assert room_of(parse_twiml(answer.content)).text == "DailyStandup"
+    assert health.status_code == 200
+    wait_until(lambda: file.rules.route_for(DIRECT).room == "Support", timeout=60)
+    answer = signed_post(line.hook.url, "/voice/incoming", token, form)
+    assert room_of(parse_twiml(answer.content)).text == "Support"
 
 
 def signed_post(url: str, path: str, token: str, form: dict[str, str]) -> requests.Response:
@@ -286,14 +319,18 @@ def test_the_webhook_command_uses_the_routes_file_it_is_given(tmp_path):
         room = room_of(parse_twiml(answer.content))
         assert (room.text, room.attrib["participantIdentity"]) == ("DailyStandup", "alice")
         routes.write_text(ROUTES.replace('room = "DailyStandup"', 'room = "Support"'))
-        answer = signed_post(local, "/voice/incoming", token, form)
-        assert room_of(parse_twiml(answer.content)).text == "Support"
+
+        def answered_room() -> str:
+            answer = signed_post(local, "/voice/incoming", token, form)
+            return room_of(parse_twiml(answer.content)).text
+
+        wait_until(lambda: answered_room() == "Support")  # each worker's watcher rereads it
     finally:
         assert command.terminate() == 0
 
 
 def test_the_webhook_command_reports_a_malformed_routes_file(tmp_path, user_dirs):
-    routes = user_dirs.config / "switchboard" / "routes.toml"  # the default place
+    routes = user_dirs.config / "Switchboard" / "routes.toml"  # the default, beside the settings
     routes.parent.mkdir(parents=True)
     routes.write_text(ROUTES.replace("ask_code = true", "ask_code = maybe"))
     command = RunningCommand(

@@ -181,10 +181,14 @@ def test_unknown_resources_answer_twilio_404s(client, sandbox, sandbox_server):
     with pytest.raises(TwilioRestException) as person:
         client.video.v1.rooms.create(unique_name="R")
         client.video.v1.rooms("R").participants("nobody").fetch()
-    assert (person.value.status, person.value.code) == (404, 53204)
+    assert (person.value.status, person.value.code) == (404, 20404)
     raw = requests.get(
         f"{sandbox_server.url}/v1/Rooms/RM{'0' * 32}",
         auth=(sandbox.account_sid, sandbox.auth_token),
         timeout=5,
     )
-    assert check_requests_response(raw).json()["code"] == 53106
+    body = check_requests_response(raw).json()
+    assert (body["code"], body["message"]) == (
+        20404,
+        f"The requested resource /Rooms/RM{'0' * 32} was not found",
+    )

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-PACKAGES = ("console", "webhook", "sandbox")
+PACKAGES = ("console", "webhook", "sandbox", "server")
 
 # (importer prefix, imported prefix, why): an importer under the first may not import the second.
 FORBIDDEN = (
@@ -21,12 +21,21 @@ FORBIDDEN = (
     ("sandbox", "console", "the sandbox runs headless, without the console"),
     ("webhook", "sandbox", "the webhook and the sandbox talk only over HTTP"),
     ("sandbox", "webhook", "the webhook and the sandbox talk only over HTTP"),
+    ("server", "console.ui", "the team server runs headless, on the console's core only"),
+    ("server", "console.models", "the team server runs headless, on the console's core only"),
+    ("server", "console.commands", "commands start the server, not the reverse"),
+    ("server", "sandbox", "the server reaches Twilio, or the sandbox, only over HTTP"),
+    ("console.core", "server", "the server is built on the core, not the reverse"),
+    ("webhook", "server", "the server is built on the webhook, not the reverse"),
+    ("sandbox", "server", "the sandbox and the server talk only over HTTP"),
 )
 # Third-party modules a layer may not import at all.
 FORBIDDEN_EXTERNAL = (
     ("console.core", "PySide6.QtWidgets", "the core runs without a display"),
     ("console.core", "PySide6.QtGui", "the core runs without a display"),
     ("console.models", "PySide6.QtWidgets", "models hold data, not widgets"),
+    ("server", "PySide6.QtWidgets", "the team server runs without a display"),
+    ("server", "PySide6.QtGui", "the team server runs without a display"),
 )
 
 

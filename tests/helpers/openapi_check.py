@@ -63,6 +63,17 @@ FORMATS = {
 }
 
 
+RULE_FORMATS = ("subscribe-rule", "recording-rule")
+
+
+def _unused_filters_may_be_null(rule: dict) -> None:
+    """A subscribe or recording rule names only the filters it uses; Twilio's own example
+    (SubscribeRules, readEmpty) sends the others as null, which the rule schema forgets."""
+    for name, prop in rule.get("properties", {}).items():
+        if name != "type":
+            prop["nullable"] = True
+
+
 def _open_free_maps(node):
     """Let objects without declared properties (links, subresource_uris) hold any keys.
 
@@ -72,6 +83,8 @@ def _open_free_maps(node):
     if isinstance(node, dict):
         if node.get("type") == "object" and "properties" not in node:
             node.setdefault("additionalProperties", True)
+        if node.get("format") in RULE_FORMATS:
+            _unused_filters_may_be_null(node)
         for value in node.values():
             _open_free_maps(value)
     elif isinstance(node, list):
@@ -160,12 +173,14 @@ class ValidatingHttpClient(SandboxHttpClient):
     def __init__(self, base_url: str, log: ResponseLog | None = None) -> None:
         super().__init__(base_url)
         self.log = log or ResponseLog()
+        self.last_response = None  # the SDK's Response, checked: what an error's body said
 
     def request(self, method: str, url: str, *args, **kwargs):
         response = super().request(method, url, *args, **kwargs)
         content_type = response.headers.get("Content-Type", "") if response.headers else ""
         check_response(method, url, response.status_code, response.content.encode(), content_type)
         self.log.add(method.upper(), urlsplit(url).path, response.status_code)
+        self.last_response = response
         return response
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,14 +26,20 @@ class Faults:
 
 
 class Sleeper:
-    """The gateway's sleep: records each delay, and runs `then` once, at the first one."""
+    """The gateway's sleep: records each delay, and runs `then` once, at the first one.
+
+    Sleeps that overlap (the refresh retries on helper threads) wait for one another, so no
+    sleep returns before `then` has done its work, as none would return before a real wait.
+    """
 
     def __init__(self, then: Callable[[], object] | None = None) -> None:
         self.delays: list[float] = []
         self.then = then
+        self._lock = threading.Lock()
 
     def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-        if self.then is not None:
-            then, self.then = self.then, None
-            then()
+        with self._lock:
+            self.delays.append(seconds)
+            if self.then is not None:
+                then, self.then = self.then, None
+                then()

@@ -517,10 +517,15 @@ REFUSAL = "Sorry, this call cannot be connected. "
 XML_PROLOGUE = b'<?xml version="1.0" encoding="UTF-8"?><Response>'
 
 
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
 def acceptable_name(value: str) -> bool:
-    """Twilio's rule for names (README): valid UTF-8, at most 128 characters, no controls."""
+    """The rule for names (README): valid UTF-8, at most 128 characters, no controls, and no
+    text-direction controls (they make a name display as something it is not)."""
     return len(value) <= 128 and all(
-        unicodedata.category(c) not in ("Cc", "Cs") and c not in "\ufffe\uffff" for c in value
+        unicodedata.category(c) not in ("Cc", "Cs") and c not in "\ufffe\uffff" + BIDI_CONTROLS
+        for c in value
     )
 
 
@@ -570,7 +575,7 @@ def joined(root: ET.Element) -> tuple[str, str | None]:
 def check_answer(wire: Wire, status: int, content_type: str, body: bytes) -> None:
     """Whatever was sent: no 5xx, 403 when unsigned, TwiML or JSON for a 200, and as expected."""
     assert status < 500, (status, wire, body[:500])
-    if status == 414:  # only a request line longer than the whole header allowance
+    if status == 431:  # only a request line longer than the whole header allowance
         assert len(f"{wire.method} {wire.target} HTTP/1.1") > MAX_HEADER_BYTES, wire.target[:200]
         return
     path = decoded_path(wire.path)

@@ -256,4 +256,6 @@ def test_over_real_http(served, recorder):
     odd_path = fz.Wire("POST", "//", "\x80", expect=UNSIGNED)
     too_long = fz.Wire("POST", "/voice/outbound", "x=" + "x" * 70_000, expect=UNSIGNED)
     fuzz(over_http, RUNS["over_http"], check, odd_path, too_long)
-    assert {200, 204, 403, 414} <= statuses  # signed ones served; forged ones, a huge URL refused
+    # Signed ones served; forged ones refused; a URL past the header allowance refused by the
+    # server (431: waitress counts the request line in the header block) before the app.
+    assert {200, 204, 403, 431} <= statuses

@@ -79,3 +79,14 @@ def test_qt_widgets_in_the_core_are_caught(tmp_path: Path) -> None:
     _append(root / "console/core/history.py", "from PySide6.QtWidgets import QWidget")
     problems = broken_rules(imports(root))
     assert any("console.core.history -> PySide6.QtWidgets" in p for p in problems)
+
+
+def test_the_server_takes_only_the_core_from_the_console() -> None:
+    above_core = [
+        f"{i.path}:{i.line}: {i.importer} -> {i.imported}"
+        for i in imports(ROOT)
+        if i.importer.split(".")[0] == "server"
+        and i.imported.split(".")[0] == "console"
+        and not (i.imported + ".").startswith("console.core.")
+    ]
+    assert above_core == []

@@ -79,8 +79,15 @@ class HistoryDialog(QDialog):
         self._detail_for = ""
         self._build()
         self._connect_signals()
-        self.resize(980, 520)
+        self.resize(self._wide_enough(), 520)
         self.refresh()
+
+    def _wide_enough(self) -> int:
+        """Wide enough for every column at its usual width, within the screen."""
+        margins = 60  # the dialog's and the table's frames, and a scroll bar
+        wanted = sum(self.table.starting_widths()) + margins
+        screen = self.screen().availableGeometry().width() if self.screen() else wanted
+        return max(720, min(wanted, screen - 40))
 
     def _build(self) -> None:
         self.search = QLineEdit(accessibleName="Search history", clearButtonEnabled=True)

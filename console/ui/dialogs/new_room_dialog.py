@@ -24,15 +24,17 @@ class NewRoomDialog(QDialog):
     def __init__(self, taken: set[str] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New room")
+        self.setMinimumWidth(440)
         self._taken = taken or set()
         self.name = QLineEdit()
         self.name.setAccessibleName("Room name")
         self.name.setPlaceholderText("e.g. DailyStandup")
+        self.name.setMinimumWidth(self.name.fontMetrics().horizontalAdvance("n" * 32))
         self.limit = QSpinBox()
         self.limit.setAccessibleName("Maximum participants")
         self.limit.setRange(0, MAX_PARTICIPANTS)
         self.limit.setSpecialValueText("Default (50)")
-        self.error = QLabel()
+        self.error = QLabel(wordWrap=True)
         self.error.setAccessibleName("Room name error")
         self.error.setStyleSheet("color: #c0392b;")
         self.buttons = QDialogButtonBox(
@@ -40,6 +42,13 @@ class NewRoomDialog(QDialog):
         )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create")
         form = QFormLayout(self)
+        hint = QLabel(
+            "A group room: phones, SIP and video apps can join it. The name is how the dial "
+            "pad and callers' routes find it (at most 128 characters).",
+            wordWrap=True,
+        )
+        hint.setStyleSheet("color: palette(placeholder-text);")
+        form.addRow(hint)
         form.addRow("&Name", self.name)
         form.addRow("&Max participants", self.limit)
         form.addRow(self.error)

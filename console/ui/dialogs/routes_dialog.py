@@ -27,6 +27,7 @@ from console.core.routes_form import (
     ACTIONS,
     CALLER_COLUMNS,
     CODE_COLUMNS,
+    ROOM_ACTIONS,
     ROUTE_COLUMNS,
     LoadedRoutes,
     RoutesChanged,
@@ -61,7 +62,7 @@ ROOM_COLUMN, ACTION_COLUMN = 2, 1
 
 def _unused_room(row: Row, column: int) -> bool:
     """A route's room means nothing unless its action is Room."""
-    return column == ROOM_COLUMN and row[ACTION_COLUMN] != ACTION_ROOM
+    return column == ROOM_COLUMN and row[ACTION_COLUMN] not in ROOM_ACTIONS
 
 
 class RoutesDialog(QDialog):
@@ -188,8 +189,10 @@ class RoutesDialog(QDialog):
         return None if check_rules(rules) else rules
 
     def _form_rules(self) -> RoutingRules:
+        loaded = self._loaded.rules if self._loaded is not None else None
+        waits = {r.number: r.max_wait for r in loaded.routes if r.wait_for_room} if loaded else {}
         return rules_from_rows(
-            self.routes_model.rows(), self.codes_model.rows(), self.callers_model.rows()
+            self.routes_model.rows(), self.codes_model.rows(), self.callers_model.rows(), waits
         )
 
     def _current_problem(self) -> str:

@@ -79,7 +79,8 @@ class RoutingDialog(QDialog):
         self.numbers.clear()
         for number in numbers:
             here = " (routed here)" if number.voice_url == self.target else ""
-            text = f"{number.number}  {number.friendly_name}{here}\n    {number.voice_url or '—'}"
+            now = f"rings {number.voice_url}" if number.voice_url else "no Voice URL yet"
+            text = f"{number.number}  {number.friendly_name}{here}\n    {now}"
             item = QListWidgetItem(text)
             item.setData(NUMBER_ROLE, number)
             self.numbers.addItem(item)

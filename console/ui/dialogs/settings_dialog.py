@@ -10,6 +10,7 @@ import phonenumbers
 import shiboken6
 from PySide6.QtCore import QLocale, Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -42,6 +43,7 @@ from console.core.preferences import (
 )
 from console.core.secrets_store import SecretStore
 from console.tasks import TaskRunner
+from console.ui.attention import set_sound_enabled, sound_enabled
 from console.ui.dialogs.tunnel_settings import TunnelSettingsBox
 
 log = logging.getLogger(__name__)
@@ -128,6 +130,22 @@ class SettingsDialog(QDialog):
         self._ok.setAccessibleName("OK")
         self._buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName("Cancel")
         layout.addWidget(self._buttons)
+        self._align_captions()
+
+    def _align_captions(self) -> None:
+        """Every group's captions take the widest one's width, so the fields line up."""
+        forms = [box.layout() for box in self.findChildren(QGroupBox)]
+        captions = [
+            form.itemAt(row, QFormLayout.ItemRole.LabelRole).widget()
+            for form in forms
+            if isinstance(form, QFormLayout)
+            for row in range(form.rowCount())
+            if form.itemAt(row, QFormLayout.ItemRole.LabelRole) is not None
+        ]
+        captions = [c for c in captions if isinstance(c, QLabel)]
+        width = max((c.sizeHint().width() for c in captions), default=0)
+        for caption in captions:
+            caption.setMinimumWidth(width)
 
     def _account_box(self) -> QGroupBox:
         account = QGroupBox("Twilio account")
@@ -196,10 +214,17 @@ class SettingsDialog(QDialog):
         self._port.setAccessibleName("Webhook port")
         self._port.setRange(0, MAX_PORT)
         self._port.setSpecialValueText("Any free port")
+        self._sound = QCheckBox("Beep when a caller starts waiting")
+        self._sound.setAccessibleName("Sound for waiting callers")
+        self._sound.setToolTip(
+            "A new waiting caller always flashes the window and shows a notification; "
+            "this adds a beep."
+        )
         for text, widget in (
             ("&Region", self._region),
             ("Re&fresh interval", self._refresh),
             ("&Webhook port", self._port),
+            ("S&ound", self._sound),
         ):
             caption = QLabel(text)
             caption.setBuddy(widget)
@@ -225,6 +250,7 @@ class SettingsDialog(QDialog):
         self._region.setCurrentIndex(max(self._region.findData(self._preferences.region), 0))
         self._refresh.setValue(self._preferences.refresh_interval)
         self._port.setValue(self._preferences.webhook_port)
+        self._sound.setChecked(sound_enabled(self._preferences))
         self._tunnel.load(self._preferences, self._secrets)
 
     def _connect_signals(self) -> None:
@@ -299,6 +325,7 @@ class SettingsDialog(QDialog):
         prefs.region = self._region.currentData()
         prefs.refresh_interval = self._refresh.value()
         prefs.webhook_port = self._port.value()
+        set_sound_enabled(prefs, self._sound.isChecked())
         self._tunnel.save(prefs, self._secrets)
         for name, edit in self._edits.items():
             if name in self._overrides:

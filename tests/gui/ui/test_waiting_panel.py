@@ -74,14 +74,17 @@ def test_model_passes_qtmodeltester(qtmodeltester, model):
 def test_callers_are_listed_oldest_first_and_leave_by_call_sid(model):
     model.add(BOB)
     model.add(ALICE)
-    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(4)] == [
+    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(3)] == [
         "Caller",
-        "Number",
         "Waiting",
-        "Identity",
+        "Number",
     ]
-    assert cells(model, 0) == ["+14155550100", "+15005550006", "3m 12s", "alice"]
-    assert cells(model, 1) == ["sip:bob@example.com", "+15005550007", "41s", "bob"]
+    assert cells(model, 0) == ["+1 415-555-0100 (US)", "3m 12s", "+1 500-555-0006 (US)"]
+    assert cells(model, 1) == ["sip:bob@example.com", "41s", "+1 500-555-0007 (US)"]
+    tip = model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == (
+        "+1 415-555-0100 (US) called +1 500-555-0006 (US) and has waited 3m 12s; joins as alice"
+    )
     model.add(BOB)  # the same call again replaces its row
     assert model.rowCount() == 2
     assert model.remove("CA1") is True
@@ -93,7 +96,8 @@ def test_callers_are_listed_oldest_first_and_leave_by_call_sid(model):
 def test_a_caller_from_the_webhook_event(model):
     event = CallerWaiting("CA9", "+16505550100", "+15005550006", NOW, "phone-0100")
     model.add(WaitingCaller.from_event(event))
-    assert cells(model, 0) == ["+16505550100", "+15005550006", "0s", "phone-0100"]
+    assert cells(model, 0) == ["+1 650-555-0100 (US)", "0s", "+1 500-555-0006 (US)"]
+    assert "joins as phone-0100" in model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
     assert WaitingCaller.from_event(CallerWaiting("CA8", "+1", "+2", NOW)).identity == ""
 
 
@@ -117,10 +121,10 @@ def test_tick_redraws_the_waiting_times(qtbot, model, clock):
     with qtbot.waitSignal(model.dataChanged, timeout=1000) as changed:
         model.tick()
     top_left, bottom_right = changed.args[:2]
-    assert (top_left.row(), top_left.column()) == (0, 2)
-    assert (bottom_right.row(), bottom_right.column()) == (1, 2)
-    assert model.index(0, 2).data() == "3m 13s"
-    assert model.index(1, 2).data() == "42s"
+    assert (top_left.row(), top_left.column()) == (0, 1)
+    assert (bottom_right.row(), bottom_right.column()) == (1, 1)
+    assert model.index(0, 1).data() == "3m 13s"
+    assert model.index(1, 1).data() == "42s"
 
 
 def test_an_empty_list_says_so(panel, model):
@@ -218,7 +222,8 @@ def test_a_caller_being_connected_cannot_be_sent_twice(qtbot, panel, model):
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert requests == [["CA1", "Support", "alice"]]
     assert not button.isEnabled()
-    assert model.index(0, 2).data() == "3m 12s · connecting…"
+    assert model.index(0, 1).data() == "connecting…"
+    assert "connecting…" in model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole)
 
     model.set_pending("CA1", False)  # the redirect failed: the operator may try again
     panel.show_error("Could not put +14155550100 in Support: Call is not in-progress")

@@ -280,3 +280,22 @@ def test_find_errors_lists_every_field_in_order():
     errors = find_errors("12", "", "", "x" * 129, "US")
     assert [error.field for error in errors] == ["number", "from", "room", "identity"]
     assert find_errors("+15551234567", "+15005550006", "Support", "", "US") == []
+
+
+BIDI_CONTROLS = [chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))]
+
+
+@pytest.mark.parametrize("control", BIDI_CONTROLS, ids=lambda c: f"U+{ord(c):04X}")
+def test_names_with_text_direction_controls_are_refused(control):
+    """A name holding one displays as something it is not ("alice" that is not alice)."""
+    for check, field in ((check_room, "room"), (check_identity, "identity")):
+        with pytest.raises(InvalidInput) as caught:
+            check(f"ali{control}ecila")
+        assert caught.value.field == field
+        assert f"U+{ord(control):04X}" in caught.value.message
+        assert "text-direction" in caught.value.message
+
+
+def test_right_to_left_names_without_controls_are_accepted():
+    assert check_room("غرفة الاجتماع") == "غرفة الاجتماع"
+    assert check_identity("שלום") == "שלום"

@@ -82,7 +82,7 @@ def test_room_names_are_unique_among_in_progress_rooms():
         assert state.create_room("R").sid != room.sid
         with pytest.raises(TwilioApiError) as ended:
             state.end_room(room)
-        assert ended.value.code == 53118
+        assert ended.value.code == 53112  # Status is invalid: the room is not in progress
         with pytest.raises(TwilioApiError) as big:
             state.create_room("Big", max_participants=51)
         assert big.value.code == 53107

@@ -6,6 +6,7 @@ from urllib.parse import urljoin
 
 import pytest
 
+from tests.helpers import wait_until
 from tests.helpers.signing import twilio_signature
 from tests.helpers.twiml_parse import parse_twiml, room_of, verbs
 from tests.unit.webhook.test_routes import ISSUE_EXAMPLE
@@ -173,6 +174,7 @@ def test_without_a_match_the_default_room_is_used(tmp_path):
 def test_a_malformed_file_keeps_the_last_good_rules(app, routes_path, events):
     post(app, "/voice/incoming")
     routes_path.write_text(ISSUE_EXAMPLE.replace("hold = true", "hold = yes"), encoding="utf-8")
+    wait_until(lambda: routes_file(app).error)  # the watcher thread reads it, not a request
     assert room_of(post(app, "/voice/incoming")).text == "DailyStandup"
     assert 'line 9, key "hold"' in routes_file(app).error
     app.extensions["switchboard.events"].close()

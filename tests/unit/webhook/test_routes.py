@@ -10,7 +10,7 @@ import tomli_w
 from hypothesis import given
 from hypothesis import strategies as st
 
-from webhook.names import free_identity
+from webhook.names import InvalidName, check_room_name, free_identity
 from webhook.routes import (
     Route,
     RoutesError,
@@ -141,9 +141,18 @@ def test_a_syntax_error_without_a_key_still_names_the_line():
     assert caught.value.line == 4 and str(caught.value).startswith("routes.toml, line 4: ")
 
 
+def _acceptable(name: str) -> bool:
+    """Whether the webhook takes name as a room name (and so as an identity)."""
+    try:
+        check_room_name(name)
+    except InvalidName:
+        return False
+    return True
+
+
 _names = st.text(
     alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=40
-).filter(str.strip)
+).filter(_acceptable)
 _e164 = st.from_regex(r"\+[1-9][0-9]{6,14}", fullmatch=True)
 _route_action = st.one_of(
     _names.map(lambda room: {"room": room}),
@@ -199,8 +208,8 @@ def test_any_text_gives_rules_or_a_routes_error(text):
         assert error.line >= 1
 
 
-def test_default_path_is_in_the_user_config_dir(user_dirs):
-    assert default_routes_path() == user_dirs.config / "switchboard" / "routes.toml"
+def test_default_path_is_in_the_settings_directory(user_dirs):
+    assert default_routes_path() == user_dirs.config / "Switchboard" / "routes.toml"
 
 
 def test_save_routes_writes_atomically(tmp_path):
@@ -249,7 +258,8 @@ def test_routes_file_reloads_keeps_good_rules_and_reports_errors(tmp_path):
 
     path.unlink()
     assert routes.check() is True
-    assert routes.rules == RoutingRules() and not routes.exists
+    assert routes.rules.route_for("+15005550006").room == "Support" and not routes.exists
+    assert "is missing; the last good rules" in routes.error
 
 
 def test_a_change_with_the_same_size_and_time_is_still_seen(tmp_path):

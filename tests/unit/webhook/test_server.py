@@ -1,7 +1,8 @@
-"""WebhookServer: a real HTTP round trip, clean stop, loopback binding and a taken port."""
+"""WebhookServer: an HTTP round trip, clean stop, loopback binding, a taken port, slow clients."""
 
 import socket
 import threading
+import time
 
 import pytest
 import requests
@@ -9,6 +10,7 @@ import requests
 from tests.helpers.signing import twilio_signature
 from tests.helpers.twiml_parse import parse_twiml, room_of
 from webhook import PortInUse, WebhookServer, create_app
+from webhook.server import THREADS
 
 TOKEN = "fedcba9876543210fedcba9876543210"
 
@@ -88,9 +90,46 @@ def test_stop_is_idempotent_and_start_returns_same_port():
     server.stop()
 
 
-def test_a_client_that_stalls_mid_request_does_not_hold_up_others(server):
-    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as stalled:
-        stalled.sendall(b"POST /voice/status HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")
-        # The stalled request now occupies a worker; the next one is served by another.
+def test_clients_that_send_nothing_or_stall_mid_request_do_not_hold_up_others(server):
+    """Ten times more of them than worker threads: they wait on the event loop, not a thread."""
+    address = ("127.0.0.1", server.port)
+    stalled = [socket.create_connection(address, timeout=5) for _ in range(10 * THREADS)]
+    try:
+        for number, sock in enumerate(stalled):
+            if number % 2:  # half send nothing; half stop mid-header or mid-body
+                sock.sendall(b"POST /voice/status HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")
+            else:
+                sock.sendall(b"POST /voice/status HTTP/1.1\r\nContent-Length: 50\r\n\r\nCall")
         for _ in range(3):
             assert requests.get(server.local_url + "/health", timeout=5).status_code == 200
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
+def test_stop_lets_an_answer_under_way_finish_and_drops_idle_clients():
+    app = create_app({"AUTH_TOKEN": TOKEN})
+    handling = threading.Event()
+
+    @app.get("/slow")
+    def slow():
+        handling.set()
+        time.sleep(0.2)  # a request the app is still working on when stop() is called
+        return "done"
+
+    server = WebhookServer(app)
+    port = server.start()
+    idle = socket.create_connection(("127.0.0.1", port), timeout=5)
+    answers: list[requests.Response] = []
+    asking = threading.Thread(
+        target=lambda: answers.append(requests.get(f"http://127.0.0.1:{port}/slow", timeout=5))
+    )
+    asking.start()
+    try:
+        assert handling.wait(5)
+        server.stop()
+        asking.join(5)
+        assert [a.text for a in answers] == ["done"]
+        assert idle.recv(1) == b""  # the idle client was let go: closed, not left hanging
+    finally:
+        idle.close()

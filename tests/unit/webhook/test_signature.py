@@ -109,3 +109,14 @@ def test_health_is_unsigned_and_echoes_nonce(client):
     assert body["status"] == "ok"
     assert body["public_url"] == PUBLIC
     assert body["version"]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_rejection_tells_the_caller_nothing_about_the_configuration(client, route, caplog):
+    signature = twilio_signature("f" * 32, PUBLIC + route, FORM)
+    response = client.post(route, data=FORM, headers={"X-Twilio-Signature": signature})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "not signed by Twilio" in body
+    assert PUBLIC not in body and "abc.ngrok.app" not in body
+    assert PUBLIC in caplog.text  # the operator's log still says which URL was checked

@@ -128,16 +128,18 @@ def test_model_passes_qtmodeltester_and_shows_each_column(qtmodeltester, history
     assert erin == [
         when.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
         "outbound",
-        LINE,
-        "+15005550004",
+        "+1 500-555-0006 (US)",  # numbers formatted, with their country
+        "+1 500-555-0004 (US)",
         "DailyStandup",
         "erin",
         "failed",
         "00:00",
-        "32009: No such room",
+        "the SIP address could not be reached (32009)",
     ]
+    tip = model.index(1, 8).data(Qt.ItemDataRole.ToolTipRole)
+    assert "32009: No such room" in tip and "https://www.twilio.com/docs/errors/32009" in tip
     frank = [model.index(0, c).data() for c in (1, 2, 3, 7)]
-    assert frank == ["inbound", "+15551239999", LINE, "00:30"]
+    assert frank == ["inbound", "+1 555-123-9999 (US)", "+1 500-555-0006 (US)", "00:30"]
 
 
 def test_every_call_newest_first_with_the_count(qtbot, make_dialog):

@@ -257,7 +257,7 @@ def test_tab_walks_the_form_top_to_bottom(qtbot, make_dialog):
     control(dialog, "Account SID").setFocus()
     qtbot.waitUntil(lambda: control(dialog, "Account SID").hasFocus())
     order = []
-    for _ in range(11):
+    for _ in range(12):
         order.append(dialog.focusWidget().accessibleName())
         qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
     assert order == [
@@ -271,6 +271,7 @@ def test_tab_walks_the_form_top_to_bottom(qtbot, make_dialog):
         "Region",
         "Refresh interval",
         "Webhook port",
+        "Sound for waiting callers",
         "OK",
     ]
 

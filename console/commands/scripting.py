@@ -1,0 +1,81 @@
+"""What the script commands share: one-line errors with exit statuses, and the gateway."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from console.core.dial_input import InvalidInput
+
+if TYPE_CHECKING:  # the SDK loads when a command runs, not when the CLI starts
+    from console.core.gateway import Gateway
+    from console.core.preferences import Preferences
+
+EXIT_FAILED = 1  # Twilio, the network, the call itself, or the history file
+EXIT_USAGE = 2  # what was typed, or settings that are missing
+
+
+class CommandError(Exception):
+    """An error a command reports in one line on stderr, with the exit status to return."""
+
+    def __init__(self, message: str, status: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def reported(command: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
+    """Run a command; any error becomes one line on stderr and a non-zero exit, never a trace."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        from console.core.gateway import TwilioError
+        from console.core.history import HistoryError
+
+        if not getattr(args, "verbose", False):  # stderr carries the one error line, no logs
+            logging.getLogger().setLevel(logging.CRITICAL)
+        try:
+            return command(args)
+        except CommandError as error:
+            message, status = str(error), error.status
+        except InvalidInput as error:
+            message, status = f"{error.field}: {error.message}", EXIT_USAGE
+        except (TwilioError, HistoryError) as error:
+            message, status = str(error), EXIT_FAILED
+        except BrokenPipeError:  # e.g. `switchboard history --csv | head`
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_FAILED
+        except Exception as error:
+            message, status = f"unexpected error: {type(error).__name__}: {error}", EXIT_FAILED
+        print(f"switchboard {args.command}: {one_line(message)}", file=sys.stderr, flush=True)
+        return status
+
+    return run
+
+
+def connect() -> tuple[Gateway, Preferences]:
+    """The gateway the window would use (same settings and credentials), and the preferences."""
+    from console.core.credentials import resolve_credentials
+    from console.core.gateway import Gateway
+    from console.core.preferences import Preferences
+    from console.core.secrets_store import SecretStore
+    from console.core.twilio_http import make_client
+
+    preferences = Preferences.default()
+    credentials = resolve_credentials(preferences, SecretStore(), os.environ)
+    if credentials is None:
+        raise CommandError(
+            "no Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or "
+            "TWILIO_API_KEY and TWILIO_API_SECRET), or save them in the window's settings",
+            EXIT_USAGE,
+        )
+    username, password, account_sid = credentials.client_login()
+    return Gateway(make_client(username, password, account_sid=account_sid)), preferences

@@ -1,0 +1,117 @@
+"""Team API: history search and CSV export, the routes, and who is online."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from console.core.history import write_csv
+from server import call_store, presence, routes_store
+from server.routes_store import RoutesChanged
+from server.team_context import ApiError, as_json, body, operator, team, transaction
+from webhook.routes import RoutesError
+
+bp = Blueprint("history", __name__)
+MAX_LIMIT = 10_000
+CSV_LIMIT = 1_000_000
+
+
+def _filters(default_limit: int) -> dict:
+    """The search filters of the query string, as the local history takes them."""
+    args = request.args
+    since = None
+    if args.get("since"):
+        try:
+            since = datetime.fromisoformat(args["since"])
+        except ValueError:
+            raise ApiError(400, "since must be an ISO 8601 date or time.", field="since") from None
+    try:
+        limit = int(args.get("limit", default_limit))
+    except ValueError:
+        raise ApiError(400, "limit must be a whole number.", field="limit") from None
+    return {
+        "text": args.get("text", ""),
+        "status": args.getlist("status") or None,
+        "direction": args.get("direction") or None,
+        "since": since,
+        "limit": max(0, min(limit, default_limit)),
+        "operator": args.get("operator") or None,
+    }
+
+
+@bp.get("/history")
+def history() -> ResponseReturnValue:
+    """Calls newest first: ?text= &status= (repeatable) &direction= &since= &operator= &limit=."""
+    with transaction() as connection:
+        rows = call_store.search_rows(connection, team().account, **_filters(MAX_LIMIT))
+    return jsonify(calls=as_json(rows))
+
+
+@bp.get("/history.csv")
+def history_csv() -> ResponseReturnValue:
+    """The same search as CSV, with the desktop history's columns."""
+    with transaction() as connection:
+        rows = call_store.search_rows(connection, team().account, **_filters(CSV_LIMIT))
+    text = io.StringIO(newline="")
+    write_csv([call_store.entry(row) for row in rows], text)
+    return Response(
+        text.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="switchboard-history.csv"'},
+    )
+
+
+@bp.get("/history/<sid>/statuses")
+def statuses(sid: str) -> ResponseReturnValue:
+    """Every status one call went through, oldest first."""
+    with transaction() as connection:
+        found = call_store.statuses_of(connection, team().account, sid)
+    return jsonify(statuses=as_json(found))
+
+
+@bp.get("/routes")
+def routes() -> ResponseReturnValue:
+    """The team's routes as routes.toml text, with their version."""
+    with transaction() as connection:
+        stored = routes_store.read(connection, team().account)
+    return jsonify(version=stored.version, toml=stored.toml)
+
+
+@bp.put("/routes")
+def replace_routes() -> ResponseReturnValue:
+    """Replace the routes: {"toml", "version"} where version is the one the editor started from."""
+    data = body()
+    text, version = data.get("toml"), data.get("version")
+    if not isinstance(text, str) or not isinstance(version, int):
+        raise ApiError(400, 'Send {"toml": "…", "version": N} (the version you started from).')
+    try:
+        with transaction() as connection:
+            stored = routes_store.replace(connection, team().account, text, version, operator())
+    except RoutesError as error:
+        raise ApiError(
+            422, str(error), "routes", line=error.line, key=error.key, problem=error.problem
+        ) from None
+    except RoutesChanged as error:
+        current = error.current
+        raise ApiError(
+            409, str(error), "routes_changed", version=current.version, toml=current.toml
+        ) from None
+    return jsonify(version=stored.version, toml=stored.toml)
+
+
+@bp.get("/me")
+def me() -> ResponseReturnValue:
+    """Who this token belongs to, and the stream's newest event id."""
+    who = operator()
+    return jsonify(operator=who.name, account=who.account, last_event_id=team().hub.last_id)
+
+
+@bp.get("/operators")
+def operators_online() -> ResponseReturnValue:
+    """The operators with an open event stream."""
+    with transaction() as connection:
+        names = presence.online(connection, team().account)
+    return jsonify(online=names)

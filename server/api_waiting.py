@@ -1,0 +1,86 @@
+"""Team API: the waiting line (list, claim, put in a room, release)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+
+from console.core.dial_input import InvalidInput, check_identity, check_room
+from server import waiting_line
+from server.database import DatabaseError
+from server.team_context import ApiError, body, operator, team, text_field, transaction
+from server.waiting_line import ClaimedByOther, WaitingError
+
+log = logging.getLogger(__name__)
+bp = Blueprint("waiting", __name__)
+
+
+def _refused(error: WaitingError) -> ApiError:
+    kind = "claimed" if isinstance(error, ClaimedByOther) else "waiting"
+    return ApiError(error.status, str(error), kind, holder=error.holder)
+
+
+@bp.get("/waiting")
+def waiting() -> ResponseReturnValue:
+    """The callers waiting now, with who is handling each."""
+    parts = team()
+    with transaction() as connection:
+        waiting_line.release_stale(connection, parts.account)
+        callers = waiting_line.listed(connection, parts.account)
+    return jsonify(waiting=[caller.as_json() for caller in callers])
+
+
+@bp.post("/waiting/<call_sid>/claim")
+def claim(call_sid: str) -> ResponseReturnValue:
+    """Claim a caller: 200 for the one operator who wins, 409 naming the holder for the rest."""
+    parts = team()
+    try:
+        with transaction() as connection:
+            waiting_line.release_stale(connection, parts.account)
+        with transaction() as connection:
+            caller = waiting_line.claim(connection, parts.account, call_sid, operator())
+    except WaitingError as error:
+        raise _refused(error) from None
+    return jsonify(waiting=caller.as_json())
+
+
+@bp.post("/waiting/<call_sid>/place")
+def place(call_sid: str) -> ResponseReturnValue:
+    """Put a caller in {"room"} as {"identity"?}, claiming them first if nobody has."""
+    data = body()
+    try:
+        room = check_room(text_field(data, "room"))
+        identity = check_identity(text_field(data, "identity", required=False))
+    except InvalidInput as error:
+        raise ApiError(400, error.message, "invalid", field=error.field) from None
+    parts, who = team(), operator()
+    try:
+        with transaction() as connection:
+            caller = waiting_line.one(connection, parts.account, call_sid)
+            if caller is not None and not caller.claimed_by:
+                caller = waiting_line.claim(connection, parts.account, call_sid, who)
+        with transaction() as connection:
+            caller = waiting_line.check_holder(connection, parts.account, call_sid, who)
+    except WaitingError as error:
+        raise _refused(error) from None
+    call, joined_as = parts.twilio.put_in_room(call_sid, room, identity or caller.identity)
+    try:
+        with transaction() as connection:
+            waiting_line.placed(connection, parts.account, call_sid, who, room, joined_as)
+    except DatabaseError:  # the caller is in the room all the same: say so
+        log.exception("caller %s was put in %s but that could not be recorded", call_sid, room)
+    return jsonify(call_sid=call.sid, room=room, identity=joined_as)
+
+
+@bp.post("/waiting/<call_sid>/release")
+def release(call_sid: str) -> ResponseReturnValue:
+    """Give a claimed caller back to the team."""
+    parts = team()
+    try:
+        with transaction() as connection:
+            waiting_line.release(connection, parts.account, call_sid, operator())
+    except WaitingError as error:
+        raise _refused(error) from None
+    return jsonify(ok=True)

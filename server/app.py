@@ -1,0 +1,140 @@
+"""The team server's Flask app: the webhook's routes recording into PostgreSQL, plus the team API.
+
+Nothing a request needs lives only in this process: the call's room and identity travel in its
+signed URL, everything else is in the database. Any number of processes can serve one team.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from flask import Flask
+
+from console.core.gateway import Gateway
+from console.core.twilio_http import make_client
+from server import team_api
+from server.database import Database
+from server.event_hub import EventHub
+from server.event_log import LoggedEvent
+from server.maintenance import Maintenance
+from server.migrations import check_schema
+from server.recorder import InlineDispatcher, Recorder
+from server.routes_store import DatabaseRoutes
+from server.spool import Spool
+from server.team_context import TEAM_KEY, Team
+from server.twilio_actions import TeamTwilio
+from webhook.app import create_app as create_webhook_app
+from webhook.callbacks import DISPATCHER_KEY
+from webhook.incoming import ROUTES_KEY
+
+log = logging.getLogger(__name__)
+
+PARTS_KEY = "switchboard.server"
+ROUTES_SOURCE = "postgresql:routes"  # the webhook's ROUTES_FILE setting: routes come from the db
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": "",  # postgresql://… of the team database
+    "ACCOUNT_SID": "",  # the Twilio account whose team this is: every row belongs to it
+    "TWILIO_LOGIN": None,  # (username, password, account_sid) for the REST API
+    "TWILIO_URL": "",  # a sandbox to talk to instead of Twilio ("" = SWITCHBOARD_TWILIO_URL)
+    "SPOOL_DIR": "",  # where events wait while the database is down ("" = user data dir)
+    "EVENT_WINDOW_HOURS": 24,  # how long consoles can be away and still resume
+    "STREAM_HEARTBEAT": 15.0,  # seconds between keep-alive comments on event streams
+    "POOL_SIZE": 20,  # database connections per process
+    "SWEEP_SECONDS": 5.0,  # how often stale presence and claims are looked for
+}
+
+
+def default_spool_dir() -> Path:
+    """The spool directory in the user data dir."""
+    return Path(platformdirs.user_data_dir("switchboard")) / "server-spool"
+
+
+@dataclass
+class ServerParts:
+    """What a server app started, to stop it in order."""
+
+    database: Database
+    owns_database: bool
+    hub: EventHub
+    recorder: Recorder
+    maintenance: Maintenance
+    gateway: Gateway
+
+    def close(self) -> None:
+        """Stop the threads, then close the gateway and (if this app opened it) the pool."""
+        self.maintenance.stop()
+        self.hub.stop()
+        self.recorder.close()
+        self.gateway.close()
+        if self.owns_database:
+            self.database.close()
+
+
+def create_app(
+    config: Mapping[str, Any] | None = None,
+    gateway: Gateway | None = None,
+    database: Database | None = None,
+) -> Flask:
+    """Build the server app; DatabaseError or SchemaError when the database cannot serve it."""
+    settings = {**DEFAULTS, **(config or {})}
+    account = settings["ACCOUNT_SID"]
+    if not account:
+        raise ValueError("The server needs the Twilio Account SID its team works in.")
+    owns = database is None
+    db = database or Database(settings["DATABASE_URL"], max_size=int(settings["POOL_SIZE"]))
+    if owns:
+        db.open()
+    try:
+        with db.connection() as connection:
+            check_schema(connection)
+        if gateway is None:
+            if not settings["TWILIO_LOGIN"]:
+                raise ValueError("The server needs Twilio credentials (TWILIO_LOGIN).")
+            username, password, login_account = settings["TWILIO_LOGIN"]
+            client = make_client(
+                username, password, login_account, base_url=settings["TWILIO_URL"] or None
+            )
+            gateway = Gateway(client)
+    except BaseException:
+        if owns:
+            db.close()
+        raise
+    spool = Spool(settings["SPOOL_DIR"] or default_spool_dir())
+    recorder = Recorder(db, account, spool)
+
+    app = create_webhook_app({**settings, "ROUTES_FILE": ""})  # no file: routes are in the db
+    app.extensions[DISPATCHER_KEY] = InlineDispatcher(recorder.consume)
+    routes = DatabaseRoutes(db, account, Path(ROUTES_SOURCE))
+    routes.refresh()  # read now, so a database outage from the start still has routes
+    app.extensions[ROUTES_KEY] = routes
+    app.config["ROUTES_FILE"] = ROUTES_SOURCE
+
+    def on_events(events: list[LoggedEvent]) -> None:
+        if any(event.kind == "routes.changed" for event in events):
+            routes.refresh()  # every process holds the newest routes, in case the db goes
+
+    hub = EventHub(db, account, on_events)
+    hub.start()
+    twilio = TeamTwilio(gateway, lambda: app.config.get("PUBLIC_URL") or "")
+    app.extensions[TEAM_KEY] = Team(db, account, hub, twilio)
+    app.register_blueprint(team_api.bp)
+    window = timedelta(hours=float(settings["EVENT_WINDOW_HOURS"]))
+    maintenance = Maintenance(
+        db, account, window, sweep_seconds=float(settings["SWEEP_SECONDS"])
+    ).start()
+    app.extensions[PARTS_KEY] = ServerParts(db, owns, hub, recorder, maintenance, gateway)
+    return app
+
+
+def close_app(app: Flask) -> None:
+    """Stop what create_app started (after the HTTP server stopped serving it)."""
+    parts = app.extensions.pop(PARTS_KEY, None)
+    if parts is not None:
+        parts.close()

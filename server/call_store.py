@@ -1,0 +1,216 @@
+"""The team's call history in PostgreSQL: the same operations as the desktop's SQLite history.
+
+record_call, record_status, record_event, search, statuses_of and export_csv answer as
+console.core.history.CallHistory does; the module-level functions take a connection, so the
+team server can record a call and append its event in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TextIO
+
+import psycopg
+from psycopg.rows import dict_row
+
+from console.core.history import DEFAULT_LIMIT, HistoryEntry, StatusRecord, write_csv
+from console.core.records import Call
+from server.database import Database
+from webhook.events import CallStatusEvent
+
+# The searchable text of a call: must be written exactly as the trigram index (migration 3).
+SEARCH_TEXT = (
+    '(sid || chr(31) || from_ || chr(31) || "to" || chr(31) || room || chr(31) || identity'
+    " || chr(31) || display_name || chr(31) || error_message || chr(31) || operator)"
+)
+_ENTRY_COLUMNS = (
+    'sid, direction, from_, "to", room, identity, display_name, created_at, status, '
+    "final_status, duration, error_code, error_message"
+)
+
+
+def _moment(value: datetime | None) -> datetime:
+    value = value or datetime.now(UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def record_call(
+    connection: psycopg.Connection,
+    account: str,
+    call: Call,
+    display_name: str = "",
+    created_at: datetime | None = None,
+    operator: str = "",
+) -> bool:
+    """Record a call and its current status; True when that status is new for the call.
+
+    The rules (non-empty columns win; a status never moves a call backwards) run in the
+    database, in switchboard_record_call (server/sql_functions.py), in one round trip.
+    """
+    row = connection.execute(
+        f"SELECT switchboard_record_call({', '.join(['%s'] * 15)})",
+        (
+            account,
+            call.sid,
+            _moment(created_at or call.placed_at),
+            call.direction,
+            call.from_,
+            call.to,
+            call.room,
+            call.identity,
+            display_name,
+            operator,
+            call.status,
+            call.sequence if call.sequence >= 0 else None,
+            call.duration,
+            call.error_code,
+            call.error_message,
+        ),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def call_of_event(event: CallStatusEvent, room: str = "", identity: str = "") -> Call:
+    """The Call a status callback describes."""
+    duration, sequence = event.get("CallDuration"), event.get("SequenceNumber")
+    return Call(
+        sid=event.call_sid,
+        to=event.get("To"),
+        from_=event.get("From"),
+        status=event.status,
+        direction=event.get("Direction"),
+        duration=int(duration) if duration.isdigit() else 0,
+        error_code=event.error_code,
+        error_message=event.get("ErrorMessage"),
+        room=room,
+        identity=identity,
+        sequence=int(sequence) if sequence.isdigit() else -1,
+    )
+
+
+def event_time(event: CallStatusEvent) -> datetime:
+    """When Twilio says the callback happened (its Timestamp), else now."""
+    try:
+        return _moment(parsedate_to_datetime(event.get("Timestamp")))
+    except (TypeError, ValueError):
+        return datetime.now(UTC)
+
+
+def search_rows(
+    connection: psycopg.Connection,
+    account: str,
+    text: str = "",
+    status: str | Iterable[str] | None = None,
+    direction: str | None = None,
+    since: datetime | None = None,
+    limit: int | None = DEFAULT_LIMIT,
+    operator: str | None = None,
+) -> list[dict[str, Any]]:
+    """Calls newest first as dicts (the HistoryEntry fields plus operator); filters as search()."""
+    where = ["account = %s"]
+    params: list[object] = [account]
+    if text.strip():
+        where.append(f"{SEARCH_TEXT} ILIKE %s")
+        params.append("%" + re.sub(r"([\\%_])", r"\\\1", text.strip()) + "%")
+    if status:
+        where.append("status = ANY(%s)")
+        params.append([status] if isinstance(status, str) else list(status))
+    if direction:
+        where.append("(direction = %s OR direction LIKE %s)")
+        params += [direction, direction + "-%"]
+    if since is not None:
+        where.append("created_at >= %s")
+        params.append(_moment(since))
+    if operator:
+        where.append("operator = %s")
+        params.append(operator)
+    sql = f"SELECT {_ENTRY_COLUMNS}, operator FROM calls WHERE {' AND '.join(where)}"
+    sql += " ORDER BY created_at DESC, sid DESC"
+    if limit is not None:
+        sql += " LIMIT %s"
+        params.append(max(0, int(limit)))
+    with connection.cursor(row_factory=dict_row) as cursor:
+        return cursor.execute(sql, params).fetchall()
+
+
+def entry(row: dict[str, Any]) -> HistoryEntry:
+    """A HistoryEntry from a search row."""
+    return HistoryEntry(**{k: v for k, v in row.items() if k != "operator"})
+
+
+def statuses_of(connection: psycopg.Connection, account: str, sid: str) -> list[StatusRecord]:
+    """Every status one call went through, oldest first."""
+    rows = connection.execute(
+        "SELECT status, at, sequence FROM call_statuses WHERE account = %s AND sid = %s "
+        "ORDER BY at, coalesce(sequence, -1)",
+        (account, sid),
+    ).fetchall()
+    return [StatusRecord(*row) for row in rows]
+
+
+class PostgresHistory:
+    """The history interface of CallHistory over the team database, for one account."""
+
+    def __init__(self, database: Database, account: str) -> None:
+        self.database = database
+        self.account = account
+
+    def close(self) -> None:
+        """Nothing to close: the pool belongs to whoever opened it."""
+
+    def record_call(
+        self, call: Call, display_name: str = "", created_at: datetime | None = None
+    ) -> None:
+        """Record a call placed or received, and its current status."""
+        with self.database.connection() as connection:
+            record_call(connection, self.account, call, display_name, created_at)
+
+    def record_status(
+        self,
+        sid: str,
+        status: str,
+        at: datetime,
+        duration: int | None = None,
+        error_code: str = "",
+        error_message: str = "",
+        sequence: int | None = None,
+    ) -> bool:
+        """Record one status of a call; False when it was already recorded."""
+        seq = -1 if sequence is None else sequence
+        code = str(error_code) if error_code else ""
+        call = Call(sid, "", "", status, "", duration or 0, code, error_message, sequence=seq)
+        with self.database.connection() as connection:
+            return record_call(connection, self.account, call, created_at=at)
+
+    def record_event(self, event: CallStatusEvent, room: str = "", identity: str = "") -> bool:
+        """Record a status callback, with the call's From, To and Direction."""
+        if not event.call_sid or not event.status:
+            return False
+        call = call_of_event(event, room, identity)
+        with self.database.connection() as connection:
+            return record_call(connection, self.account, call, created_at=event_time(event))
+
+    def search(
+        self,
+        text: str = "",
+        status: str | Iterable[str] | None = None,
+        direction: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = DEFAULT_LIMIT,
+    ) -> list[HistoryEntry]:
+        """Calls newest first, filtered as CallHistory.search filters them."""
+        with self.database.connection() as connection:
+            rows = search_rows(connection, self.account, text, status, direction, since, limit)
+        return [entry(row) for row in rows]
+
+    def statuses_of(self, sid: str) -> list[StatusRecord]:
+        """Every status one call went through, oldest first."""
+        with self.database.connection() as connection:
+            return statuses_of(connection, self.account, sid)
+
+    def export_csv(self, rows: Iterable[HistoryEntry], file: TextIO) -> int:
+        """Write rows as CSV with a header; returns the row count."""
+        return write_csv(rows, file)

@@ -1,0 +1,186 @@
+"""One LISTEN connection per server process, waking every event stream the process serves.
+
+The hub reads each new event from the log once and keeps the latest ones in memory, so fifty
+open streams cost one query per event, not fifty. A stream further behind than that memory
+reads the log itself. When the LISTEN connection drops (a database restart), the hub keeps
+polling until it is back, and wakes every stream once it is, so no event waits for a NOTIFY
+that was never heard.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import psycopg
+from psycopg_pool import PoolTimeout
+
+from server import event_log
+from server.database import Database, DatabaseError
+from server.event_log import LoggedEvent
+
+log = logging.getLogger(__name__)
+
+KEPT = 5000  # recent events kept in memory for streams to read
+POLL_SECONDS = 2.0  # a safety net: look at the log this often even without a NOTIFY
+RETRY_SECONDS = 1.0  # wait between reconnection attempts
+GATHER_SECONDS = 0.003  # after a NOTIFY, wait this long for more before reading the log
+READ_TIMEOUT = 3.0  # seconds to wait for a pooled connection to read the log
+STOP_CHECK_SECONDS = 0.2  # longest wait for a NOTIFY before looking whether to stop
+
+
+class EventHub:
+    """Follows one account's event log for this process; streams wait on it for new events."""
+
+    def __init__(
+        self,
+        database: Database,
+        account: str,
+        on_events: Callable[[list[LoggedEvent]], object] | None = None,
+    ) -> None:
+        self.database = database
+        self.account = account
+        self._on_events = on_events  # called on the hub's thread with each batch it reads
+        self._condition = threading.Condition()
+        self._recent: collections.deque[LoggedEvent] = collections.deque(maxlen=KEPT)
+        self._floor = -1  # every event with floor < id <= last is in _recent (-1: not started)
+        self._last = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.connected = threading.Event()  # whether LISTEN is in force right now
+        self.revoked: set[int] = set()  # operators whose tokens were revoked while we listened
+
+    def start(self) -> None:
+        """Start following the log on a daemon thread."""
+        self._thread = threading.Thread(target=self._run, name="event-hub", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop following and wake every waiting stream."""
+        self._stop.set()
+        self.wake()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def wake(self) -> None:
+        """Wake every waiting stream (e.g. to re-check its operator)."""
+        with self._condition:
+            self._condition.notify_all()
+
+    @property
+    def last_id(self) -> int:
+        """The newest event id this process has read."""
+        return self._last
+
+    def events_after(self, last_id: int) -> list[LoggedEvent] | None:
+        """The events after last_id from memory, or None when memory does not reach back."""
+        with self._condition:
+            if self._floor < 0 or last_id < self._floor:
+                return None
+            if last_id >= self._last:
+                return []
+            return [event for event in self._recent if event.id > last_id]
+
+    def wait_after(self, last_id: int, timeout: float) -> None:
+        """Block until an event newer than last_id is known, or timeout, or the hub stops."""
+        with self._condition:
+            self._condition.wait_for(
+                lambda: self._last > last_id or self._stop.is_set(), timeout=timeout
+            )
+
+    # -- the listening thread ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        lost_once = False
+        while not self._stop.is_set():
+            try:
+                connection = self.database.connect(autocommit=True)
+            except DatabaseError as error:
+                log.warning("event hub: %s; retrying", error)
+                self._stop.wait(RETRY_SECONDS)
+                continue
+            if lost_once:
+                self.database.check_idle()  # the pool's idle connections died with the server
+            try:
+                with connection:
+                    connection.execute(f"LISTEN {event_log.CHANNEL}")
+                    self.connected.set()
+                    self._catch_up()
+                    self._listen(connection)
+            except psycopg.Error as error:
+                lost_once = True
+                if not self._stop.is_set():
+                    log.warning("event hub lost the database (%s); reconnecting", error)
+            finally:
+                self.connected.clear()
+            self._stop.wait(RETRY_SECONDS)
+
+    def _listen(self, connection: psycopg.Connection) -> None:
+        deadline = time.monotonic() + POLL_SECONDS
+        while not self._stop.is_set():
+            timeout = min(STOP_CHECK_SECONDS, max(0.01, deadline - time.monotonic()))
+            woken = False
+            for note in connection.notifies(timeout=timeout, stop_after=1):
+                woken = True
+                self._note(note.payload)
+            # Drain what else arrived at once, then read the log one time for all of it.
+            for note in connection.notifies(timeout=0.0):
+                self._note(note.payload)
+            if woken:  # a burst of writes: let it gather, then read it in one query
+                time.sleep(GATHER_SECONDS)
+                for note in connection.notifies(timeout=0.0):
+                    self._note(note.payload)
+            if woken or time.monotonic() >= deadline:
+                self._catch_up()
+                deadline = time.monotonic() + POLL_SECONDS
+
+    def _note(self, payload: str) -> None:
+        kind, _, rest = payload.partition(" ")
+        if kind == "revoked":
+            self.revoked.add(int(rest))
+            self.wake()
+
+    def _catch_up(self) -> None:
+        """Read the new events on a pooled connection.
+
+        Never on the LISTEN connection: psycopg drops a notification that arrives while that
+        connection runs a query, and the event would wait for the next poll.
+        """
+        try:
+            with self.database.pool.connection(timeout=READ_TIMEOUT) as connection:
+                self._read_new(connection)
+        except (PoolTimeout, psycopg.OperationalError) as error:
+            log.info("event hub could not read the log (%s); trying again", error)
+
+    def _read_new(self, connection: psycopg.Connection) -> None:
+        if self._floor < 0:
+            with self._condition:
+                self._last = self._floor = event_log.head(connection, self.account)
+            return
+        while True:
+            events = event_log.after(connection, self.account, self._last)
+            if not events:
+                return
+            with self._condition:
+                if len(events) + len(self._recent) > KEPT:
+                    drop = len(events) + len(self._recent) - KEPT
+                    dropped = [self._recent.popleft() for _ in range(min(drop, len(self._recent)))]
+                    if dropped:
+                        self._floor = dropped[-1].id
+                self._recent.extend(events)
+                self._last = events[-1].id
+                self._condition.notify_all()
+            if self._on_events is not None:
+                try:
+                    self._on_events(events)
+                except Exception:
+                    log.exception("an event hub listener failed")
+            if len(events) < event_log.READ_BATCH:
+                return

@@ -1,0 +1,209 @@
+"""Writes what Twilio reports (call statuses, room events, callers put on hold) to the database.
+
+It runs inside the request, before Twilio gets its 2xx: an acknowledged callback is in
+PostgreSQL, or, while the database is down, in this process's spool file, to be written when
+it returns. A background thread drains the spool.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg_pool import PoolTimeout
+
+from server import call_store, event_log
+from server.database import Database, DatabaseError
+from server.spool import Spool, drain_orphans
+from webhook.events import CallerWaiting, CallStatusEvent, Event, EventDispatcher, RoomEvent
+
+log = logging.getLogger(__name__)
+
+WRITE_TIMEOUT = 2.0  # seconds a callback waits for a connection before it is spooled
+DRAIN_SECONDS = 1.0  # how often the spool is tried while it holds events
+Record = dict[str, Any]
+
+
+def to_record(event: Event) -> Record | None:
+    """The event as a JSON-able record, or None for events the server does not keep."""
+    if isinstance(event, CallStatusEvent):
+        return {"type": "call_status", "fields": dict(event.fields)}
+    if isinstance(event, RoomEvent):
+        return {"type": "room", "fields": dict(event.fields)}
+    if isinstance(event, CallerWaiting):
+        return {
+            "type": "waiting",
+            "call_sid": event.call_sid,
+            "from": event.from_,
+            "to": event.to,
+            "since": event.since.isoformat(),
+            "identity": event.identity,
+        }
+    return None  # RequestLogged, RoutesLoaded: for a console's log, not for the team
+
+
+def apply(connection: psycopg.Connection, account: str, record: Record) -> int | None:
+    """Write one record (each in one transaction); the id of the event it logged, if any."""
+    kind = record.get("type")
+    if kind == "call_status":
+        return _call_status(connection, account, CallStatusEvent(fields=record["fields"]))
+    if kind == "room":
+        with connection.transaction():
+            return _room(connection, account, record["fields"])
+    if kind == "waiting":
+        with connection.transaction():
+            return _waiting(connection, account, record)
+    log.warning("ignored a record of unknown type %r", kind)
+    return None
+
+
+def _call_status(
+    connection: psycopg.Connection, account: str, event: CallStatusEvent
+) -> int | None:
+    """Record the status, take an ended caller off the line, and log the event: one round trip
+    (switchboard_status_callback in server/sql_functions.py)."""
+    if not event.call_sid or not event.status:
+        return None
+    call = call_store.call_of_event(event)
+    row = connection.execute(
+        f"SELECT switchboard_status_callback({', '.join(['%s'] * 11)})",
+        (
+            account,
+            call.sid,
+            call_store.event_time(event),
+            call.direction,
+            call.from_,
+            call.to,
+            call.status,
+            call.sequence if call.sequence >= 0 else None,
+            call.duration,
+            call.error_code,
+            call.error_message,
+        ),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _room(connection: psycopg.Connection, account: str, fields: dict[str, str]) -> int:
+    from psycopg.types.json import Jsonb
+
+    kind = fields.get("StatusCallbackEvent", "")
+    connection.execute(
+        "INSERT INTO room_events (account, room_sid, room_name, kind, participant_identity, "
+        "fields) VALUES (%s, %s, %s, %s, %s, %s)",
+        (
+            account,
+            fields.get("RoomSid", ""),
+            fields.get("RoomName", ""),
+            kind,
+            fields.get("ParticipantIdentity", ""),
+            Jsonb(fields),
+        ),
+    )
+    return event_log.append(connection, account, "room.event", fields)
+
+
+def _waiting(connection: psycopg.Connection, account: str, record: Record) -> int | None:
+    since = datetime.fromisoformat(record["since"])
+    inserted = connection.execute(
+        'INSERT INTO waiting (account, call_sid, from_, "to", identity, since) '
+        "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        (account, record["call_sid"], record["from"], record["to"], record["identity"], since),
+    ).rowcount
+    if not inserted:
+        return None
+    from console.core.records import Call
+
+    call = Call(record["call_sid"], record["to"], record["from"], "", "inbound")
+    call_store.record_call(connection, account, call, created_at=since)
+    data = {k: record[k] for k in ("call_sid", "from", "to", "since", "identity")}
+    return event_log.append(connection, account, "waiting.added", data)
+
+
+class Recorder:
+    """The webhook's event consumer on the server: database first, spool when it is down."""
+
+    def __init__(self, database: Database, account: str, spool: Spool) -> None:
+        self.database = database
+        self.account = account
+        self.spool = spool
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._drain_loop, name="spool-drain", daemon=True)
+        self._thread.start()
+
+    def consume(self, event: Event) -> None:
+        """Record one event before the request is answered (raises only if even the spool fails)."""
+        record = to_record(event)
+        if record is None:
+            return
+        if not self.spool.pending:
+            try:
+                self.write(record, timeout=WRITE_TIMEOUT)
+                return
+            except DatabaseError as error:
+                log.warning("spooling an event while the database is away: %s", error)
+        self.spool.append(record)
+        self._wake.set()
+
+    def write(self, record: Record, timeout: float | None = None) -> None:
+        """Write one record in its own transaction; DatabaseError when that is not possible."""
+        try:
+            with self.database.pool.connection(timeout=timeout) as connection:
+                apply(connection, self.account, record)
+        except (PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError) as error:
+            raise self.database.error(error, "cannot be reached") from None
+
+    def _write_soon(self, record: Record) -> None:
+        self.write(record, timeout=WRITE_TIMEOUT)
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop the drain thread (what is still spooled stays on disk for the next process)."""
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+        self.spool.close()
+
+    def _drain_loop(self) -> None:
+        self._drain_once(orphans=True)
+        while not self._stop.is_set():
+            self._wake.wait(DRAIN_SECONDS)
+            self._wake.clear()
+            if self.spool.pending:
+                self._drain_once(orphans=False)
+
+    def _drain_once(self, orphans: bool) -> None:
+        try:
+            written = self.spool.drain(self._write_soon)
+            if written:
+                log.info("wrote %d spooled event(s) to the database", written)
+            if orphans:
+                drain_orphans(self.spool.directory, self._write_soon, own=self.spool.path)
+        except DatabaseError:
+            pass  # still away: the next round tries again
+        except Exception:
+            log.exception("a spooled event could not be written; it stays in the spool")
+
+
+class InlineDispatcher(EventDispatcher):
+    """The webhook's dispatcher, delivering in the request thread: the 2xx follows the write."""
+
+    def __init__(self, consume: Callable[[Event], object]) -> None:
+        super().__init__(consume)
+        self._consume = consume
+
+    @property
+    def wanted(self) -> bool:
+        """No: the server keeps no per-request log (callbacks are submitted all the same)."""
+        return False
+
+    def submit(self, event: Event) -> None:
+        """Record the event now; an exception answers the request with 500."""
+        self._consume(event)
+
+    def close(self, timeout: float = 1.0) -> None:
+        """Nothing is queued: every event was delivered in its request."""

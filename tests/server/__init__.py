@@ -1,0 +1,1 @@
+"""Tests of the team server, against a real PostgreSQL."""

@@ -1,0 +1,78 @@
+"""PostgreSQL restarts while calls go on: TwiML is answered, callbacks are spooled, none lost."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import pytest
+import requests
+
+from tests.helpers.signing import twilio_signature
+from webhook.incoming import ROUTES_KEY
+
+HOLD_ALL = '[[route]]\nnumber = "*"\nhold = true\n'
+
+
+def _signed_post(team_server, sandbox, path: str, fields: dict[str, str]) -> requests.Response:
+    url = f"{team_server.url}{path}"
+    signature = twilio_signature(sandbox.auth_token, url, fields)
+    return requests.post(url, data=fields, headers={"X-Twilio-Signature": signature}, timeout=20)
+
+
+def _status(number: int) -> dict[str, str]:
+    return {"CallSid": f"CA{number:032x}", "CallStatus": "completed", "SequenceNumber": "3"}
+
+
+@pytest.mark.slow
+def test_a_database_restart_loses_no_acknowledged_callback(team_server, sandbox, postgres):
+    session = team_server.session("alice")
+    saved = session.put(team_server.api("/routes"), json={"toml": HOLD_ALL, "version": 0})
+    assert saved.ok
+    routes = team_server.app.extensions[ROUTES_KEY]
+    deadline = time.monotonic() + 10
+    while not routes.exists:  # every process reads new routes as soon as it hears of them
+        assert time.monotonic() < deadline, "the server did not read the new routes"
+        time.sleep(0.02)
+    assert _signed_post(team_server, sandbox, "/voice/status", _status(0)).status_code == 204
+    postgres.stop()
+    try:
+        # Outbound TwiML needs no database: room and identity are in the signed URL.
+        outbound = _signed_post(
+            team_server, sandbox, "/voice/outbound?room=Standup&identity=ann", {"CallSid": "CAo"}
+        )
+        assert outbound.status_code == 200 and "Standup" in outbound.text
+        # Incoming calls follow the last routes read (hold), and the waiting caller is kept.
+        incoming = _signed_post(
+            team_server,
+            sandbox,
+            "/voice/incoming",
+            {"CallSid": "CAheld", "From": "+15557654321", "To": "+15005550006"},
+        )
+        assert incoming.status_code == 200 and "hold" in incoming.text.lower()
+        acknowledged = []
+        for number in range(1, 21):
+            answer = _signed_post(team_server, sandbox, "/voice/status", _status(number))
+            assert answer.status_code == 204
+            acknowledged.append(f"CA{number:032x}")
+        # The team API says the database is away, in JSON, rather than hanging.
+        away = session.get(team_server.api("/waiting"), timeout=30)
+        assert away.status_code == 503 and away.json()["error"]["kind"] == "database"
+        assert postgres.password not in away.text
+    finally:
+        postgres.start()
+    deadline = time.monotonic() + 30
+    with psycopg.connect(team_server.database.url, autocommit=True) as connection:
+        while True:
+            rows = connection.execute(
+                "SELECT data->>'sid' FROM event_log WHERE kind = 'call.status' ORDER BY id"
+            ).fetchall()
+            written = [row[0] for row in rows]
+            if len(written) >= 21 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        waiting = connection.execute("SELECT call_sid FROM waiting").fetchall()
+    assert written[1:] == acknowledged  # all of them, in the order they were acknowledged
+    assert waiting == [("CAheld",)]
+    # The server serves the team API again.
+    assert session.get(team_server.api("/waiting"), timeout=10).status_code == 200

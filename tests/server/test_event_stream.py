@@ -1,0 +1,118 @@
+"""The event stream: ids, resume exactly once and in order, reload past the window, revocation."""
+
+from __future__ import annotations
+
+from console.core.gateway import Gateway
+from console.core.twilio_http import make_client
+from server import event_log, operators
+from server.app import close_app, create_app
+from tests.helpers.event_stream import EventStreamReader
+from webhook import WebhookServer
+
+
+def _append(team_server, count: int, kind: str = "test.event") -> list[int]:
+    ids = []
+    for number in range(count):
+        with team_server.database.connection() as connection:
+            ids.append(event_log.append(connection, team_server.account, kind, {"n": number}))
+    return ids
+
+
+def test_a_new_stream_says_hello_then_carries_new_events(team_server):
+    token = team_server.token("alice")
+    stream = EventStreamReader(team_server.api("/events"), token)
+    try:
+        hello = stream.next_of("hello")
+        assert hello.data["operator"] == "alice"
+        ids = _append(team_server, 3)
+        got = [stream.next_of("test.event") for _ in ids]
+        assert [event.id for event in got] == ids
+        assert [event.data["data"]["n"] for event in got] == [0, 1, 2]
+    finally:
+        stream.close()
+
+
+def test_resuming_from_an_id_gives_every_later_event_once_in_order(team_server):
+    token = team_server.token("alice")
+    first = _append(team_server, 5)
+    stream = EventStreamReader(team_server.api("/events"), token, last_event_id=first[1])
+    try:
+        later = _append(team_server, 2)
+        seen = [stream.next_of("test.event").id for _ in range(5)]
+        assert seen == first[2:] + later
+    finally:
+        stream.close()
+
+
+def test_a_console_away_past_the_window_is_told_to_reload(team_server):
+    token = team_server.token("alice")
+    ids = _append(team_server, 3)
+    with team_server.database.connection() as connection:
+        connection.execute("UPDATE event_log SET at = now() - interval '25 hours'")
+        assert event_log.prune(connection, team_server.account) >= 3
+    stream = EventStreamReader(team_server.api("/events"), token, last_event_id=ids[0])
+    reload = stream.next()
+    assert reload is not None and reload.kind == "reload"
+    assert stream.next() is None  # and the stream ends
+    # From the last event it saw, past the pruned ones, a console resumes as usual.
+    resumed = EventStreamReader(team_server.api("/events"), token, last_event_id=ids[-1])
+    try:
+        later = _append(team_server, 1)
+        assert resumed.next_of("test.event").id == later[0]
+    finally:
+        resumed.close()
+
+
+def test_presence_is_streamed_when_operators_come_and_go(team_server):
+    alice = EventStreamReader(team_server.api("/events"), team_server.token("alice"))
+    try:
+        alice.next_of("hello")
+        assert alice.next_of("operator.online").data["data"]["operator"] == "alice"
+        bob = EventStreamReader(team_server.api("/events"), team_server.token("bob"))
+        assert alice.next_of("operator.online").data["data"]["operator"] == "bob"
+        online = team_server.session("carol").get(team_server.api("/operators"), timeout=10)
+        assert online.json()["online"] == ["alice", "bob"]
+        bob.close()
+        assert alice.next_of("operator.offline").data["data"]["operator"] == "bob"
+    finally:
+        alice.close()
+
+
+def test_revoking_a_token_closes_its_open_stream(team_server):
+    stream = EventStreamReader(team_server.api("/events"), team_server.token("alice"))
+    stream.next_of("hello")
+    with team_server.database.connection() as connection:
+        operators.revoke(connection, team_server.account, "alice")
+    assert stream.next_of("revoked").data["operator"] == "alice"
+    assert stream.next() is None
+
+
+def test_a_bad_last_event_id_is_a_400(team_server):
+    answer = team_server.session("alice").get(
+        team_server.api("/events"), headers={"Last-Event-ID": "x"}, timeout=10
+    )
+    assert answer.status_code == 400
+
+
+def test_a_console_further_back_than_memory_reads_the_log(database, tmp_path):
+    account = "AC" + "1" * 32
+    with database.connection() as connection:
+        early = [event_log.append(connection, account, "test.event", {"n": n}) for n in range(3)]
+        token = operators.add(connection, account, "alice")[1]
+    client = make_client(account, "token", base_url="http://127.0.0.1:9")
+    config = {"ACCOUNT_SID": account, "AUTH_TOKEN": "t", "SPOOL_DIR": str(tmp_path)}
+    app = create_app(config, gateway=Gateway(client), database=database)  # its hub starts now
+    server = WebhookServer(app, threads=4)
+    server.start()
+    try:
+        team = app.extensions["switchboard.team"]
+        assert team.hub.events_after(early[0]) is None  # before the hub's memory begins
+        stream = EventStreamReader(f"{server.local_url}/team/v1/events", token, early[0])
+        with database.connection() as connection:
+            later = event_log.append(connection, account, "test.event", {"n": 3})
+        seen = [stream.next_of("test.event").id for _ in range(3)]
+        assert seen == [*early[1:], later]
+        stream.close()
+    finally:
+        server.stop()
+        close_app(app)

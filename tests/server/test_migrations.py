@@ -1,0 +1,105 @@
+"""Schema migrations: every earlier version upgrades with its rows kept; newer ones are refused."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from server.database import connect_once
+from server.migrations import LATEST, MIGRATIONS, SchemaError, check_schema, migrate, schema_version
+from tests.server.conftest import ACCOUNT
+
+# Rows a database of each version holds, written with that version's columns only.
+SEEDS = {
+    1: [
+        "INSERT INTO operators (account, name, token_hash) VALUES "
+        f"('{ACCOUNT}', 'alice', 'h1'), ('{ACCOUNT}', 'bob', 'h2')",
+        'INSERT INTO calls (account, sid, direction, from_, "to", room, identity, created_at, '
+        f"status, final_status, duration) VALUES ('{ACCOUNT}', 'CA1', 'outbound-api', "
+        "'+15005550006', '+15551230001', 'Standup', 'ann', now(), 'completed', 'completed', 42)",
+        "INSERT INTO call_statuses (account, sid, status, at, sequence) VALUES "
+        f"('{ACCOUNT}', 'CA1', 'ringing', now(), 1), ('{ACCOUNT}', 'CA1', 'completed', now(), 3)",
+        f"INSERT INTO actions (account, operator_id, action) VALUES ('{ACCOUNT}', 1, 'dial')",
+    ],
+    2: [
+        f"INSERT INTO event_log (account, kind, data) VALUES ('{ACCOUNT}', 'call.status', "
+        """'{"sid": "CA1"}')""",
+        f"INSERT INTO waiting (account, call_sid, from_, since, claimed_by, claimed_at) VALUES "
+        f"('{ACCOUNT}', 'CA2', '+15557654321', now(), 2, now())",
+        f"INSERT INTO routes (account, version, toml) VALUES ('{ACCOUNT}', 1, '')",
+        "INSERT INTO mutes (account, room, identity, muted_by) "
+        f"VALUES ('{ACCOUNT}', 'R', 'ann', 1)",
+        f"INSERT INTO room_events (account, room_sid, kind) VALUES ('{ACCOUNT}', 'RM1', 'x')",
+    ],
+}
+
+
+def _snapshot(connection: psycopg.Connection) -> dict[str, set[tuple]]:
+    """Every row of every table (schema_version aside), as (column, value) tuples."""
+    tables = [
+        row[0]
+        for row in connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'schema_version' ORDER BY 1"
+        )
+    ]
+    found: dict[str, set[tuple]] = {}
+    for table in tables:
+        cursor = connection.execute(f'SELECT * FROM "{table}"')
+        names = [column.name for column in cursor.description or ()]
+        found[table] = {tuple(zip(names, map(repr, row), strict=True)) for row in cursor.fetchall()}
+    return found
+
+
+def _columns_kept(before: set[tuple], after: set[tuple]) -> set[tuple]:
+    """The rows after the upgrade, cut down to the columns that existed before it."""
+    if not before:
+        return set()
+    names = {name for name, _ in next(iter(before))}
+    return {tuple(item for item in row if item[0] in names) for row in after}
+
+
+@pytest.mark.parametrize("start", range(LATEST))
+def test_upgrading_from_every_earlier_version_keeps_every_row(empty_database, start):
+    with connect_once(empty_database) as connection:
+        migrate(connection, target=start)
+        assert schema_version(connection) == start
+        for version in range(1, start + 1):
+            for statement in SEEDS.get(version, []):
+                connection.execute(statement)
+        before = _snapshot(connection)
+        applied = migrate(connection)
+        assert applied == list(range(start + 1, LATEST + 1))
+        assert check_schema(connection) == LATEST
+        after = _snapshot(connection)
+    for table, rows in before.items():
+        assert _columns_kept(rows, after[table]) == rows, table
+    rows_before = sum(len(rows) for rows in before.values())
+    assert rows_before >= sum(len(SEEDS.get(v, [])) for v in range(1, start + 1))
+
+
+def test_versions_are_consecutive_from_one():
+    assert [step.version for step in MIGRATIONS] == list(range(1, LATEST + 1))
+
+
+def test_migrating_twice_changes_nothing(empty_database):
+    with connect_once(empty_database) as connection:
+        assert migrate(connection) == list(range(1, LATEST + 1))
+        assert migrate(connection) == []
+
+
+def test_a_database_newer_than_this_program_is_refused(empty_database):
+    with connect_once(empty_database) as connection:
+        migrate(connection)
+        connection.execute("INSERT INTO schema_version (version) VALUES (%s)", (LATEST + 1,))
+        with pytest.raises(SchemaError, match="newer than this Switchboard"):
+            check_schema(connection)
+        with pytest.raises(SchemaError, match="nothing was changed"):
+            migrate(connection)
+
+
+def test_an_old_database_asks_for_a_migration(empty_database):
+    with connect_once(empty_database) as connection:
+        migrate(connection, target=1)
+        with pytest.raises(SchemaError, match="switchboard server migrate"):
+            check_schema(connection)

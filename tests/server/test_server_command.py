@@ -1,0 +1,195 @@
+"""`switchboard server` as a real command: migrate, operators, workers, kill -9, secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+import pytest
+import requests
+
+from server.migrations import LATEST
+from tests.helpers.processes import RunningCommand
+from tests.helpers.signing import twilio_signature
+from tests.server.conftest import ACCOUNT
+
+AUTH_TOKEN = "f" * 32
+
+
+def _switchboard(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "console", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def test_migrate_then_manage_operators_without_showing_the_password(empty_database, postgres):
+    migrated = _switchboard("server", "migrate", "--database", empty_database)
+    assert migrated.returncode == 0, migrated.stderr
+    assert f"schema version {LATEST}" in migrated.stdout
+    assert "***" in migrated.stdout
+    added = _switchboard(
+        "server", "operator", "add", "alice", "--database", empty_database, "--account", ACCOUNT
+    )
+    assert added.returncode == 0, added.stderr
+    token = added.stdout.split()[-1]
+    assert token.startswith("sbt_")
+    with psycopg.connect(empty_database) as connection:
+        stored = connection.execute("SELECT name, token_hash FROM operators").fetchall()
+    assert stored[0][0] == "alice" and token not in stored[0][1]
+    again = _switchboard(
+        "server", "operator", "add", "alice", "--database", empty_database, "--account", ACCOUNT
+    )
+    assert again.returncode == 2 and "already exists" in again.stderr
+    env = {"SWITCHBOARD_DATABASE_URL": empty_database, "TWILIO_ACCOUNT_SID": ACCOUNT}
+    revoked = _switchboard("server", "operator", "revoke", "alice", env=env)
+    assert revoked.returncode == 0, revoked.stderr
+    listed = _switchboard("server", "operator", "list", "--all", "--json", env=env)
+    assert '"active": false' in listed.stdout
+    for result in (migrated, added, again, revoked, listed):
+        assert postgres.password not in result.stdout + result.stderr
+
+
+def test_a_wrong_password_is_reported_without_it(postgres, database_url):
+    wrong = database_url.replace(postgres.password, "NotThePassword123")
+    result = _switchboard("server", "migrate", "--database", wrong)
+    assert result.returncode == 1
+    assert "password authentication failed" in result.stderr
+    assert "NotThePassword123" not in result.stdout + result.stderr
+
+
+def test_the_server_refuses_a_schema_newer_than_it_knows(database_url):
+    with psycopg.connect(database_url) as connection:
+        connection.execute("INSERT INTO schema_version (version) VALUES (%s)", (LATEST + 1,))
+    env = {"TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": AUTH_TOKEN}
+    result = _switchboard("server", "--database", database_url, "--workers", "1", env=env)
+    assert result.returncode == 1
+    assert "newer than this Switchboard knows" in result.stderr
+
+
+def _children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(part) for part in text.split()]
+
+
+def _wait_for_workers(pid: int, url: str, count: int = 2) -> list[int]:
+    deadline = time.monotonic() + 60
+    while len(_children(pid)) < count or not _healthy(url):
+        assert time.monotonic() < deadline, "the workers did not start"
+        time.sleep(0.1)
+    return _children(pid)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/health", timeout=2).ok
+    except requests.RequestException:
+        return False
+
+
+@pytest.mark.slow
+def test_kill_9_of_a_worker_loses_no_acknowledged_callback(database_url, postgres, tmp_path):
+    env = {
+        "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "SWITCHBOARD_TWILIO_URL": "http://127.0.0.1:9",  # never used: no call is placed
+    }
+    server = RunningCommand(
+        "server", "--database", database_url, "--workers", "2", "--port", "0",
+        "--spool", str(tmp_path / "spool"), env=env,
+    )  # fmt: skip
+    try:
+        url = server.wait_for_line(r"listening on (http://\S+)", timeout=60)[1]
+        server.wait_for_line("Press Ctrl-C", timeout=60)
+        acknowledged: list[str] = []
+        after_kill: list[str] = []
+        killed = threading.Event()
+
+        def callback(number: int) -> None:
+            sid = f"CA{number:032x}"
+            fields = {"CallSid": sid, "CallStatus": "completed", "SequenceNumber": "3"}
+            signature = twilio_signature(AUTH_TOKEN, f"{url}/voice/status", fields)
+            try:
+                answer = requests.post(
+                    f"{url}/voice/status",
+                    data=fields,
+                    headers={"X-Twilio-Signature": signature},
+                    timeout=10,
+                )
+            except requests.RequestException:
+                return  # not acknowledged: Twilio would not count it as delivered
+            if 200 <= answer.status_code < 300:
+                acknowledged.append(sid)
+                if killed.is_set():
+                    after_kill.append(sid)
+
+        workers = _wait_for_workers(server.process.pid, url)
+        with ThreadPoolExecutor(8) as pool:
+            for number in range(600):
+                if number == 200:
+                    os.kill(workers[0], signal.SIGKILL)
+                    killed.set()
+                pool.submit(callback, number)
+                time.sleep(0.002)
+        assert len(after_kill) > 100  # the other worker (and the replacement) kept answering
+        with psycopg.connect(database_url) as connection:
+            stored = {row[0] for row in connection.execute("SELECT sid FROM calls")}
+        assert set(acknowledged) <= stored
+        assert len(acknowledged) >= 500
+    finally:
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(15)
+    assert postgres.password not in "\n".join(server.lines)
+
+
+def test_check_reports_version_and_a_notify_round_trip(database_url, postgres):
+    good = _switchboard("server", "check", "--database", database_url, "--json")
+    assert good.returncode == 0, good.stdout + good.stderr
+    report = json.loads(good.stdout)
+    assert report["reachable"] and report["schema_version"] == LATEST
+    assert report["notify_ms"] is not None and report["notify_ms"] < 5000
+    empty = postgres.create_database(f"check_{os.getpid()}")
+    old = _switchboard("server", "check", "--database", empty)
+    assert old.returncode == 1 and "switchboard server migrate" in old.stdout
+    down = _switchboard("server", "check", "--database", database_url.replace(
+        f":{postgres.port}/", f":{postgres.port + 1}/"))  # fmt: skip
+    assert down.returncode == 1 and "not reachable" in down.stdout
+    for result in (good, old, down):
+        assert postgres.password not in result.stdout + result.stderr
+
+
+def test_one_process_serves_the_team_api_until_sigterm(database_url, postgres, tmp_path):
+    env = {"TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+           "SWITCHBOARD_TWILIO_URL": "http://127.0.0.1:9"}  # fmt: skip
+    added = _switchboard(
+        "server", "operator", "add", "alice", "--database", database_url, "--account", ACCOUNT
+    )
+    token = added.stdout.split()[-1]
+    server = RunningCommand(
+        "server", "--database", database_url, "--workers", "1", "--port", "0",
+        "--spool", str(tmp_path), env=env,
+    )  # fmt: skip
+    try:
+        url = server.wait_for_line(r"listening on (http://\S+)", timeout=60)[1]
+        server.wait_for_line("Press Ctrl-C", timeout=30)
+        me = requests.get(
+            f"{url}/team/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+        assert me.json()["operator"] == "alice"
+        assert requests.get(f"{url}/team/v1/me", timeout=10).status_code == 401
+    finally:
+        assert server.terminate() == 0
+    output = "\n".join(server.lines)
+    assert "***" in output and postgres.password not in output
