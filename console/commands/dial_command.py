@@ -117,13 +117,15 @@ class _Recorder:
     1 here would make the operator redial and place a second call.
     """
 
-    def __init__(self, history: CallHistory) -> None:
-        self.history = history
+    def __init__(self, history: CallHistory | None) -> None:
+        self.history = history  # None in a team: the server records the call
         self.problem = ""
 
     def _guard(self, write: Callable[[], object]) -> None:
         from console.core.history import HistoryError
 
+        if self.history is None:
+            return
         try:
             write()
         except HistoryError as error:
@@ -138,16 +140,20 @@ class _Recorder:
 
     def record_call(self, call: Call) -> None:
         """Record the placed call."""
-        self._guard(lambda: self.history.record_call(call))
+        self._guard(lambda: self.history.record_call(call))  # type: ignore[union-attr]
 
     def record_status(self, sid: str, status: str, **details: Any) -> None:
         """Record one status the dial saw."""
-        self._guard(lambda: self.history.record_status(sid, status, datetime.now(UTC), **details))
+        self._guard(
+            lambda: self.history.record_status(sid, status, datetime.now(UTC), **details)  # type: ignore[union-attr]
+        )
 
     def recorded_error(self, sid: str) -> tuple[str, str]:
         """(code, message) the webhook recorded from the call's final callback, if any."""
         from console.core.history import HistoryError
 
+        if self.history is None:
+            return "", ""
         try:
             rows = self.history.search(text=sid, limit=1)
         except HistoryError:
@@ -173,19 +179,27 @@ def _check_webhook(webhook: str) -> None:
 
 
 def run_dial(args: argparse.Namespace) -> int:
-    """Dial one number into a room (creating it); with --wait, until joined or failed."""
+    """Dial one number into a room (creating it); with --wait, until joined or failed.
+
+    In a team (SWITCHBOARD_SERVER and SWITCHBOARD_TOKEN set) the server places the call and
+    records it in the team's history; here the local history and webhook are not involved.
+    """
     from console.core.history import CallHistory
     from console.core.records import CALL_EVENTS
+    from console.core.team_gateway import TeamGateway
 
     room_name, identity = check_room(args.room), check_identity(args.identity)
     gateway, preferences = connect()
+    team = isinstance(gateway, TeamGateway)
     region = preferences.region
     to = normalize_destination(args.to, region)
-    webhook = _webhook_url(args.webhook_url, preferences.webhook_port)
-    history = CallHistory()  # before dialing: a call that cannot be recorded is not placed
+    webhook = gateway.server if team else _webhook_url(args.webhook_url, preferences.webhook_port)
+    # Before dialing: a call that cannot be recorded is not placed.
+    history = None if team else CallHistory()
     try:
-        history.check_writable()
-        _check_webhook(webhook)
+        if history is not None:
+            history.check_writable()
+            _check_webhook(webhook)
         from_ = _caller_id(gateway, args.from_, preferences.last_from, region)
         room = _room(gateway, room_name, webhook)
         present = gateway.list_participants(room.sid)
@@ -205,17 +219,26 @@ def run_dial(args: argparse.Namespace) -> int:
         recorder = _Recorder(history)
         recorder.record_call(call)
         if not args.wait:
-            print(
-                f"Not waiting (--wait waits for the join). Twilio reports the call's later "
-                f"statuses to {webhook}/voice/status; Switchboard's webhook there (the console "
-                f"or `switchboard webhook`) records them in its call history, on this machine "
-                f"{history.path}."
-            )
+            print(_where_statuses_go(webhook, history))
             return 0
         before = {p.sid for p in present}
         return _wait(gateway, recorder, call, room, before, args.timeout)
     finally:
-        history.close()
+        if history is not None:
+            history.close()
+
+
+def _where_statuses_go(webhook: str, history: CallHistory | None) -> str:
+    if history is None:
+        return (
+            f"Not waiting (--wait waits for the join). The team server at {webhook} records the "
+            "call's later statuses in the team's history."
+        )
+    return (
+        f"Not waiting (--wait waits for the join). Twilio reports the call's later statuses to "
+        f"{webhook}/voice/status; Switchboard's webhook there (the console or `switchboard "
+        f"webhook`) records them in its call history, on this machine {history.path}."
+    )
 
 
 def _wait(

@@ -7,14 +7,15 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, TextIO
 
 from console.commands import arguments, dial_command
 from console.commands.scripting import CommandError, connect, reported
 
 if TYPE_CHECKING:
-    from console.core.history import HistoryStore
+    from console.core.history import HistoryEntry, HistoryStore
+    from console.core.team_gateway import TeamGateway
 
 TABLE_LIMIT = 50
 
@@ -82,10 +83,9 @@ def run_rooms(args: argparse.Namespace) -> int:
 def run_history(args: argparse.Namespace) -> int:
     """Print the call history, newest first: a table, or CSV for spreadsheets and scripts."""
     from console.core.call_reasons import call_reason
-    from console.core.history import CallHistory
 
     limit = args.limit if args.limit is not None else (None if args.csv else TABLE_LIMIT)
-    with _team_history(args) if args.database else CallHistory() as history:
+    with _history(args) as history:
         rows = history.search(limit=limit)
         if args.csv:
             history.export_csv(rows, sys.stdout)
@@ -103,6 +103,45 @@ def run_history(args: argparse.Namespace) -> int:
         line = f"{when}  {row.direction or '?':12}  {party:16}  {where}  {row.status}"
         print(line + duration + error)
     return 0
+
+
+@contextlib.contextmanager
+def _history(args: argparse.Namespace) -> Iterator[HistoryStore]:
+    """This computer's history; the team's with --database, or in a team (SWITCHBOARD_SERVER)."""
+    from console.core.history import CallHistory
+    from console.core.team_gateway import TeamGateway
+
+    if args.database:
+        with _team_history(args) as history:
+            yield history
+        return
+    gateway, _ = connect() if _in_a_team() else (None, None)
+    if isinstance(gateway, TeamGateway):
+        yield _ServerHistory(gateway)  # type: ignore[misc]
+        return
+    with CallHistory() as history:
+        yield history
+
+
+def _in_a_team() -> bool:
+    return bool(os.environ.get("SWITCHBOARD_SERVER") or os.environ.get("SWITCHBOARD_TOKEN"))
+
+
+class _ServerHistory:
+    """The team's history through the team server, as this operator sees it."""
+
+    def __init__(self, gateway: TeamGateway) -> None:
+        self.gateway = gateway
+
+    def search(self, limit: int | None = None) -> list[HistoryEntry]:
+        """The team's calls, newest first."""
+        return [entry for entry, _ in self.gateway.search_history(limit=limit)]
+
+    def export_csv(self, rows: Iterable[HistoryEntry], file: TextIO) -> int:
+        """The rows as CSV, as the local history writes them."""
+        from console.core.history import write_csv
+
+        return write_csv(rows, file)
 
 
 @contextlib.contextmanager

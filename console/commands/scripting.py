@@ -15,6 +15,7 @@ from console.core.dial_input import InvalidInput
 if TYPE_CHECKING:  # the SDK loads when a command runs, not when the CLI starts
     from console.core.gateway import Gateway
     from console.core.preferences import Preferences
+    from console.core.team_gateway import TeamGateway
 
 EXIT_FAILED = 1  # Twilio, the network, the call itself, or the history file
 EXIT_USAGE = 2  # what was typed, or settings that are missing
@@ -40,8 +41,10 @@ def reported(command: Callable[[argparse.Namespace], int]) -> Callable[..., int]
         from console.core.gateway import TwilioError
         from console.core.history import HistoryError
 
+        root = logging.getLogger()
+        level = root.level
         if not getattr(args, "verbose", False):  # stderr carries the one error line, no logs
-            logging.getLogger().setLevel(logging.CRITICAL)
+            root.setLevel(logging.CRITICAL)
         try:
             return command(args)
         except CommandError as error:
@@ -55,21 +58,33 @@ def reported(command: Callable[[argparse.Namespace], int]) -> Callable[..., int]
             return EXIT_FAILED
         except Exception as error:
             message, status = f"unexpected error: {type(error).__name__}: {error}", EXIT_FAILED
+        finally:
+            root.setLevel(level)  # a command run inside a longer-lived process leaves it as it was
         print(f"switchboard {args.command}: {one_line(message)}", file=sys.stderr, flush=True)
         return status
 
     return run
 
 
-def connect() -> tuple[Gateway, Preferences]:
-    """The gateway the window would use (same settings and credentials), and the preferences."""
+def connect() -> tuple[Gateway | TeamGateway, Preferences]:
+    """The gateway the window would use (same settings and credentials), and the preferences.
+
+    With SWITCHBOARD_SERVER and SWITCHBOARD_TOKEN set, it is the team server's, as this operator.
+    """
     from console.core.credentials import resolve_credentials
     from console.core.gateway import Gateway
     from console.core.preferences import Preferences
     from console.core.secrets_store import SecretStore
+    from console.core.team_gateway import TeamGateway, team_login
     from console.core.twilio_http import make_client
 
     preferences = Preferences.default()
+    try:
+        login = team_login(os.environ)
+    except ValueError as error:
+        raise CommandError(str(error), EXIT_USAGE) from None
+    if login is not None:
+        return TeamGateway(login.server, login.token), preferences
     credentials = resolve_credentials(preferences, SecretStore(), os.environ)
     if credentials is None:
         raise CommandError(

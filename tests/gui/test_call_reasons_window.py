@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton, QTableView
 
-from console.commands.script_commands import run_history
+from console.commands import cli
 from console.models.calls_model import ERROR_COLUMN
 from tests.gui.conftest import sandbox_control
 from tests.gui.test_console_window import WAIT, dial_in, people, statuses
@@ -28,8 +26,9 @@ def history_reason(session, to: str) -> str:
 
 
 def cli_history(capsys) -> str:
+    """`switchboard history`, run as the command line runs it (same user data directory)."""
     capsys.readouterr()
-    assert run_history(argparse.Namespace(csv=False, limit=None)) == 0
+    assert cli.main(["history"]) == 0
     return capsys.readouterr().out
 
 

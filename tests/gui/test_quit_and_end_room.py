@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDialog, QMessageBox, QPushButton
 
 from console.call_routing import GOODBYE
-from tests.gui.conftest import ring_waiting_caller, sandbox_get
+from tests.gui.conftest import ring_waiting_caller, sandbox_control, sandbox_get
 from tests.gui.test_console_window import WAIT, dial_in, people, statuses
 from tests.helpers.widgets import by_name
 
@@ -39,6 +39,7 @@ def test_quit_with_a_waiting_caller_asks_then_plays_a_goodbye_and_hangs_up(
 ):
     window = session.window
     sid = ring_waiting_caller(qtbot, session)
+    sandbox_control(session, "Settings", ClockSpeed=20)  # the goodbye is said quickly
     press_quit(qtbot, window)
     dialog = quit_dialog(qtbot, window)
     assert window.isVisible()  # nothing closed yet: the caller is still on hold

@@ -25,7 +25,14 @@ from PySide6.QtWidgets import (
 )
 
 from console.models.participants_model import PARTICIPANT_MIME
-from tests.gui.conftest import choose, menu_texts, offers, right_click, ring_waiting_caller
+from tests.gui.conftest import (
+    choose,
+    menu_texts,
+    offers,
+    right_click,
+    ring_waiting_caller,
+    sandbox_control,
+)
 from tests.gui.test_console_window import WAIT, dial_in, people, statuses
 from tests.helpers.widgets import by_name
 
@@ -203,6 +210,7 @@ def test_waiting_menu_puts_a_caller_in_a_room_in_one_click(qtbot, hold_routes, s
 def test_waiting_menu_hangs_up_with_a_goodbye(qtbot, hold_routes, session):
     window = session.window
     sid = ring_waiting_caller(qtbot, session)
+    sandbox_control(session, "Settings", ClockSpeed=20)  # the goodbye is said quickly
     choose(qtbot, right_click(qtbot, window.waiting.view, 0), "Hang up waiting caller")
     qtbot.waitUntil(lambda: window.routing.waiting_model.rowCount() == 0, timeout=WAIT)
     gateway = session.runtime.gateway

@@ -1,0 +1,74 @@
+"""Team API: room controls, as Twilio holds them (Subscribe Rules, Recording Rules, recordings).
+
+The console's room controls (console/core/room_controls.py) work on these rules through its team
+gateway exactly as they do on Twilio's; each change is recorded with its operator and told to
+every console as an "action" event, so other consoles read the rules back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+
+from server import action_log, event_log
+from server.team_context import ApiError, as_json, body, operator, team, transaction
+
+bp = Blueprint("controls", __name__)
+MAX_RULES = 20  # Twilio takes at most 20 rules per request
+
+
+def _rules() -> list[dict[str, Any]]:
+    """The request's {"rules": [...]}, each rule an object; a 400 otherwise."""
+    rules = body().get("rules")
+    if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
+        raise ApiError(400, "rules must be a list of rule objects.", "invalid", field="rules")
+    if len(rules) > MAX_RULES:
+        raise ApiError(400, f"At most {MAX_RULES} rules at once.", "invalid", field="rules")
+    return rules
+
+
+@bp.get("/rooms/<room_sid>/participants/<participant>/subscribe_rules")
+def subscribe_rules(room_sid: str, participant: str) -> ResponseReturnValue:
+    """What one participant receives (their Subscribe Rules)."""
+    return jsonify(rules=team().twilio.gateway.subscribe_rules(room_sid, participant))
+
+
+@bp.post("/rooms/<room_sid>/participants/<participant>/subscribe_rules")
+def set_subscribe_rules(room_sid: str, participant: str) -> ResponseReturnValue:
+    """Replace what one participant receives (how a mute is made)."""
+    rules = _rules()
+    team().twilio.gateway.set_subscribe_rules(room_sid, participant, rules)
+    _done("subscribe_rules", {"room_sid": room_sid, "participant": participant})
+    return jsonify(ok=True)
+
+
+@bp.get("/rooms/<room_sid>/recording_rules")
+def recording_rules(room_sid: str) -> ResponseReturnValue:
+    """A room's Recording Rules."""
+    return jsonify(rules=team().twilio.gateway.recording_rules(room_sid))
+
+
+@bp.post("/rooms/<room_sid>/recording_rules")
+def set_recording_rules(room_sid: str) -> ResponseReturnValue:
+    """Replace a room's Recording Rules: recordings start and stop to match."""
+    rules = _rules()
+    team().twilio.gateway.set_recording_rules(room_sid, rules)
+    _done("recording_rules", {"room_sid": room_sid})
+    return jsonify(ok=True)
+
+
+@bp.get("/rooms/<room_sid>/recordings")
+def recordings(room_sid: str) -> ResponseReturnValue:
+    """A room's recordings, one a recorded track."""
+    return jsonify(recordings=as_json(team().twilio.gateway.list_recordings(room_sid)))
+
+
+def _done(action: str, detail: dict[str, str]) -> None:
+    """Record the change with its operator, and tell every console."""
+    parts, who = team(), operator()
+    with transaction() as connection:
+        action_log.record(connection, parts.account, who.id, action, detail)
+        data = {"action": action, "operator": who.name, **detail}
+        event_log.append(connection, parts.account, "action", data)
