@@ -20,8 +20,8 @@ from console.core.preferences import Preferences
 from console.event_bridge import EventBridge
 from console.gui_collector import GuiThreadCollector
 from console.tasks import TaskRunner
-from console.ui.main_window import MainWindow
 from console.ui.resources import app_icon
+from console.ui.window.main_window import MainWindow
 
 if TYPE_CHECKING:
     from console.core.credentials import Credentials
@@ -89,10 +89,12 @@ class ConsoleSession:
 
     def shutdown(self) -> bool:
         """Stop the webhook, then the sandbox, then wait for background work; True if all done."""
-        finished = self.runner.wait(SHUTDOWN_WAIT_MS)  # a start still under way finishes first
+        started = self.runner.wait(SHUTDOWN_WAIT_MS)  # a start still under way finishes first
         if self.runtime is not None:
+            # Stopping closes the gateway: a read or reconcile still running gives up at once.
             self.runtime.stop()
-        finished = finished and self.runner.wait(SHUTDOWN_WAIT_MS)
+            started = True  # what is left is work the stop ends, waited for below
+        finished = started and self.runner.wait(SHUTDOWN_WAIT_MS)
         if self.collector is not None and finished:  # no thread of ours allocates any more
             self.collector.stop()
         return finished
@@ -139,7 +141,7 @@ def start_runtime(
 
 def _open_history(runtime: Runtime, bridge: EventBridge) -> None:
     """Record this session's calls; a history that will not open is reported, not fatal."""
-    from console.core.history import CallHistory, HistoryError
+    from console.core.calls.history import CallHistory, HistoryError
 
     try:
         history = CallHistory()

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QElapsedTimer, QObject, QTimer, Signal, Slot
 
-from console.core.call_reasons import EndingWitness, call_reason
-from console.core.records import Call
+from console.core.calls.call_reasons import EndingWitness, call_reason
+from console.core.calls.records import Call
 from console.models.calls_model import CallsModel
 from console.tasks import TaskRunner
 from webhook.events import CallStatusEvent, RoomEvent
 
 if TYPE_CHECKING:
-    from console.core.history import CallHistory
+    from console.core.calls.history import CallHistory
 
 log = logging.getLogger(__name__)
 

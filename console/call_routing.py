@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from console.core.records import Call, Participant
+from console.core.calls.records import Call, Participant
 from console.models.number_text import display_number
 from console.models.waiting_model import WaitingCaller, WaitingModel
 from webhook.events import CallerWaiting, CallStatusEvent
@@ -194,7 +194,7 @@ class CallRouting(QObject):
         """Blocking, for workers: route number here if needed, then ring it; (CallSid, rerouted)."""
         import requests
 
-        from console.core.gateway import TwilioError
+        from console.core.gateways.gateway import TwilioError
 
         runtime, gateway = self.controller.runtime, self.controller.gateway
         login = sandbox_login(runtime)

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal, Slot
 
 from console.call_ledger import CallLedger
-from console.core.dial_input import DialRequest
-from console.core.records import CALL_EVENTS, Call, Participant, PhoneNumber, Room
+from console.core.calls.dial_input import DialRequest
+from console.core.calls.records import CALL_EVENTS, Call, Participant, PhoneNumber, Room
 from console.models.number_text import display_number
 from console.models.participants_model import ParticipantsModel
 from console.models.rooms_model import RoomsModel
@@ -21,8 +21,8 @@ from console.tasks import TaskRunner
 from webhook.names import free_identity
 
 if TYPE_CHECKING:  # the runtime pulls in the SDK and Flask, which load in the background
-    from console.core.gateway import Gateway
-    from console.core.room_controls import RoomControls
+    from console.core.calls.room_controls import RoomControls
+    from console.core.gateways.gateway import Gateway
     from console.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ INVALID_FROM_CODES = frozenset({21210, 21212})
 
 def error_text(error: object) -> str:
     """An exception from a background job, in words for the operator."""
-    from console.core.gateway import TwilioError
+    from console.core.gateways.gateway import TwilioError
 
     if isinstance(error, TwilioError):
         return str(error)
@@ -96,7 +96,7 @@ class ConsoleController(QObject):
 
     def attach(self, runtime: Runtime) -> None:
         """Start working against this runtime's gateway and webhook."""
-        from console.core.room_controls import RoomControls
+        from console.core.calls.room_controls import RoomControls
 
         self.runtime = runtime
         self.gateway = runtime.gateway

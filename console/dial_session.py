@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from console.core.dial_list import DialEntry, DialListRunner, EntryStatus
-from console.core.records import Call
+from console.core.calls.dial_list import DialEntry, DialListRunner, EntryStatus
+from console.core.calls.records import Call
 from console.tasks import TaskRunner
 
 Place = Callable[[DialEntry, str, str], Call]  # place(entry, room, from_) -> the placed Call

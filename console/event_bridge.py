@@ -17,7 +17,7 @@ from webhook.events import (
 )
 
 if TYPE_CHECKING:
-    from console.core.history import CallHistory
+    from console.core.calls.history import CallHistory
 
 log = logging.getLogger(__name__)
 

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from console.core.records import Participant, Recording, Room
+from console.core.calls.records import Participant, Recording, Room
 from console.models.participants_model import ParticipantsModel
 from console.models.rooms_model import RoomsModel
 from console.tasks import TaskRunner
 from webhook.events import RoomEvent
 
 if TYPE_CHECKING:
-    from console.core.room_controls import RoomControls
+    from console.core.calls.room_controls import RoomControls
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class DeskHost(Protocol):
 
 
 def _said(error: object) -> str:
-    from console.core.gateway import TwilioError
+    from console.core.gateways.gateway import TwilioError
 
     return str(error) if isinstance(error, TwilioError) else f"Unexpected error: {error}"
 

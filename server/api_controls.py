@@ -1,8 +1,8 @@
 """Team API: room controls, as Twilio holds them (Subscribe Rules, Recording Rules, recordings).
 
-The console's room controls (console/core/room_controls.py) work on these rules through its team
-gateway exactly as they do on Twilio's; each change is recorded with its operator and told to
-every console as an "action" event, so other consoles read the rules back.
+The console's room controls (console/core/calls/room_controls.py) work on these rules
+through its team gateway exactly as they do on Twilio's; each change is recorded with its
+operator and told to every console as an "action" event, so other consoles read the rules back.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from console.core.history import write_csv
+from console.core.calls.history import write_csv
 from server import call_store, presence, routes_store
 from server.routes_store import RoutesChanged
 from server.team_context import ApiError, as_json, body, operator, team, transaction

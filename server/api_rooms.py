@@ -9,8 +9,8 @@ from flask import Blueprint, jsonify
 from flask import request as flask_request
 from flask.typing import ResponseReturnValue
 
-from console.core.dial_input import InvalidInput, check_identity, check_room, validate_request
-from console.core.records import Participant
+from console.core.calls.dial_input import InvalidInput, check_identity, check_room, validate_request
+from console.core.calls.records import Participant
 from server import action_log, call_store, event_log
 from server.database import DatabaseError
 from server.team_context import (

@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from console.core.dial_input import InvalidInput, check_identity, check_room
+from console.core.calls.dial_input import InvalidInput, check_identity, check_room
 from server import waiting_line
 from server.database import DatabaseError
 from server.team_context import ApiError, body, operator, team, text_field, transaction

@@ -16,8 +16,8 @@ from typing import Any
 import platformdirs
 from flask import Flask
 
-from console.core.gateway import Gateway
-from console.core.twilio_http import make_client
+from console.core.gateways.gateway import Gateway
+from console.core.gateways.twilio_http import make_client
 from server import team_api
 from server.database import Database
 from server.event_hub import EventHub

@@ -1,7 +1,7 @@
 """The team's call history in PostgreSQL: the same operations as the desktop's SQLite history.
 
 record_call, record_status, record_event, search, statuses_of and export_csv answer as
-console.core.history.CallHistory does; the module-level functions take a connection, so the
+console.core.calls.history.CallHistory does; the module-level functions take a connection, so the
 team server can record a call and append its event in one transaction.
 """
 
@@ -16,8 +16,8 @@ from typing import Any, TextIO
 import psycopg
 from psycopg.rows import dict_row
 
-from console.core.history import DEFAULT_LIMIT, HistoryEntry, StatusRecord, write_csv
-from console.core.records import Call
+from console.core.calls.history import DEFAULT_LIMIT, HistoryEntry, StatusRecord, write_csv
+from console.core.calls.records import Call
 from server.database import Database
 from webhook.events import CallStatusEvent
 

@@ -116,7 +116,7 @@ def _waiting(connection: psycopg.Connection, account: str, record: Record) -> in
     ).rowcount
     if not inserted:
         return None
-    from console.core.records import Call
+    from console.core.calls.records import Call
 
     call = Call(record["call_sid"], record["to"], record["from"], "", "inbound")
     call_store.record_call(connection, account, call, created_at=since)

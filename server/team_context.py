@@ -14,7 +14,7 @@ import psycopg
 from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from console.core.gateway import TwilioError
+from console.core.gateways.gateway import TwilioError
 from server import operators
 from server.database import Database, DatabaseError
 from server.event_hub import EventHub

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlencode
 
-from console.core.gateway import Gateway, TwilioError
-from console.core.records import CALL_EVENTS, Call
+from console.core.calls.records import CALL_EVENTS, Call
+from console.core.gateways.gateway import Gateway, TwilioError
 from webhook.names import free_identity
 from webhook.twiml import join_room
 

@@ -13,18 +13,18 @@ from urllib.parse import urlencode, urlsplit
 
 from console.commands import arguments
 from console.commands.scripting import EXIT_USAGE, CommandError, connect, one_line, reported
-from console.core.dial_input import (
+from console.core.calls.dial_input import (
     InvalidInput,
     check_identity,
     check_room,
     normalize_destination,
 )
-from console.core.records import Call, Room
+from console.core.calls.records import Call, Room
 from webhook.names import free_identity
 
 if TYPE_CHECKING:  # the SDK and SQLite load when a command runs, not when the CLI starts
-    from console.core.gateway import Gateway
-    from console.core.history import CallHistory
+    from console.core.calls.history import CallHistory
+    from console.core.gateways.gateway import Gateway
 
 DEFAULT_TIMEOUT = 90.0
 POLL_SECONDS = 0.5
@@ -94,7 +94,7 @@ def _caller_id(gateway: Gateway, given: str, last_from: str, region: str) -> str
 
 def _room(gateway: Gateway, name: str, webhook: str) -> Room:
     """The in-progress room with this name, created (group) when missing."""
-    from console.core.gateway import TwilioError
+    from console.core.gateways.gateway import TwilioError
 
     room = gateway.find_room(name)
     if room is not None:
@@ -122,7 +122,7 @@ class _Recorder:
         self.problem = ""
 
     def _guard(self, write: Callable[[], object]) -> None:
-        from console.core.history import HistoryError
+        from console.core.calls.history import HistoryError
 
         if self.history is None:
             return
@@ -150,7 +150,7 @@ class _Recorder:
 
     def recorded_error(self, sid: str) -> tuple[str, str]:
         """(code, message) the webhook recorded from the call's final callback, if any."""
-        from console.core.history import HistoryError
+        from console.core.calls.history import HistoryError
 
         if self.history is None:
             return "", ""
@@ -184,9 +184,9 @@ def run_dial(args: argparse.Namespace) -> int:
     In a team (SWITCHBOARD_SERVER and SWITCHBOARD_TOKEN set) the server places the call and
     records it in the team's history; here the local history and webhook are not involved.
     """
-    from console.core.history import CallHistory
-    from console.core.records import CALL_EVENTS
-    from console.core.team_gateway import TeamGateway
+    from console.core.calls.history import CallHistory
+    from console.core.calls.records import CALL_EVENTS
+    from console.core.gateways.team_gateway import TeamGateway
 
     room_name, identity = check_room(args.room), check_identity(args.identity)
     gateway, preferences = connect()
@@ -290,7 +290,7 @@ def _ended(gateway: Gateway, recorder: _Recorder, call: Call, room: str) -> str:
 
 def _call_error(gateway: Gateway, recorder: _Recorder, sid: str) -> tuple[str, str]:
     """The call's error: from Twilio's log (Notifications), else the webhook's final callback."""
-    from console.core.gateway import TwilioError
+    from console.core.gateways.gateway import TwilioError
 
     deadline = time.monotonic() + CALLBACK_GRACE
     while True:

@@ -10,11 +10,11 @@ import argparse
 from typing import TYPE_CHECKING
 
 from console.commands.scripting import CommandError, connect, reported
-from console.core.dial_input import InvalidInput, check_identity, check_room
+from console.core.calls.dial_input import InvalidInput, check_identity, check_room
 
 if TYPE_CHECKING:  # the SDK loads when a command runs, not when the CLI starts
-    from console.core.gateway import Gateway
-    from console.core.records import Room
+    from console.core.calls.records import Room
+    from console.core.gateways.gateway import Gateway
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -42,7 +42,7 @@ def _room(gateway: Gateway, name: str) -> Room:
 
 def run_mute(args: argparse.Namespace) -> int:
     """Mute (or unmute) one participant: every other participant's Subscribe Rules change."""
-    from console.core.room_controls import RoomControls
+    from console.core.calls.room_controls import RoomControls
 
     name = check_room(args.room)
     identity = check_identity(args.identity)
@@ -66,7 +66,7 @@ def run_mute(args: argparse.Namespace) -> int:
 
 def run_record(args: argparse.Namespace) -> int:
     """Start (or stop) recording every track of a room with its Recording Rules."""
-    from console.core.room_controls import RoomControls
+    from console.core.calls.room_controls import RoomControls
 
     name = check_room(args.room)
     gateway, _ = connect()

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from console.app import open_console
-    from console.core.dial_input import DialRequest
+    from console.core.calls.dial_input import DialRequest
     from console.core.preferences import Preferences
     from console.core.secrets_store import SecretStore
 

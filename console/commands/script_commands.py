@@ -14,8 +14,8 @@ from console.commands import arguments, dial_command
 from console.commands.scripting import CommandError, connect, reported
 
 if TYPE_CHECKING:
-    from console.core.history import HistoryEntry, HistoryStore
-    from console.core.team_gateway import TeamGateway
+    from console.core.calls.history import HistoryEntry, HistoryStore
+    from console.core.gateways.team_gateway import TeamGateway
 
 TABLE_LIMIT = 50
 
@@ -82,7 +82,7 @@ def run_rooms(args: argparse.Namespace) -> int:
 
 def run_history(args: argparse.Namespace) -> int:
     """Print the call history, newest first: a table, or CSV for spreadsheets and scripts."""
-    from console.core.call_reasons import call_reason
+    from console.core.calls.call_reasons import call_reason
 
     limit = args.limit if args.limit is not None else (None if args.csv else TABLE_LIMIT)
     with _history(args) as history:
@@ -108,8 +108,8 @@ def run_history(args: argparse.Namespace) -> int:
 @contextlib.contextmanager
 def _history(args: argparse.Namespace) -> Iterator[HistoryStore]:
     """This computer's history; the team's with --database, or in a team (SWITCHBOARD_SERVER)."""
-    from console.core.history import CallHistory
-    from console.core.team_gateway import TeamGateway
+    from console.core.calls.history import CallHistory
+    from console.core.gateways.team_gateway import TeamGateway
 
     if args.database:
         with _team_history(args) as history:
@@ -139,7 +139,7 @@ class _ServerHistory:
 
     def export_csv(self, rows: Iterable[HistoryEntry], file: TextIO) -> int:
         """The rows as CSV, as the local history writes them."""
-        from console.core.history import write_csv
+        from console.core.calls.history import write_csv
 
         return write_csv(rows, file)
 

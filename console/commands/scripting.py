@@ -10,12 +10,12 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from console.core.dial_input import InvalidInput
+from console.core.calls.dial_input import InvalidInput
 
 if TYPE_CHECKING:  # the SDK loads when a command runs, not when the CLI starts
-    from console.core.gateway import Gateway
+    from console.core.gateways.gateway import Gateway
+    from console.core.gateways.team_gateway import TeamGateway
     from console.core.preferences import Preferences
-    from console.core.team_gateway import TeamGateway
 
 EXIT_FAILED = 1  # Twilio, the network, the call itself, or the history file
 EXIT_USAGE = 2  # what was typed, or settings that are missing
@@ -38,8 +38,8 @@ def reported(command: Callable[[argparse.Namespace], int]) -> Callable[..., int]
 
     @functools.wraps(command)
     def run(args: argparse.Namespace) -> int:
-        from console.core.gateway import TwilioError
-        from console.core.history import HistoryError
+        from console.core.calls.history import HistoryError
+        from console.core.gateways.gateway import TwilioError
 
         root = logging.getLogger()
         level = root.level
@@ -72,11 +72,11 @@ def connect() -> tuple[Gateway | TeamGateway, Preferences]:
     With SWITCHBOARD_SERVER and SWITCHBOARD_TOKEN set, it is the team server's, as this operator.
     """
     from console.core.credentials import resolve_credentials
-    from console.core.gateway import Gateway
+    from console.core.gateways.gateway import Gateway
+    from console.core.gateways.team_gateway import TeamGateway, team_login
+    from console.core.gateways.twilio_http import make_client
     from console.core.preferences import Preferences
     from console.core.secrets_store import SecretStore
-    from console.core.team_gateway import TeamGateway, team_login
-    from console.core.twilio_http import make_client
 
     preferences = Preferences.default()
     try:

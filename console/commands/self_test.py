@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, TextIO, TypeVar
 from urllib.parse import urlsplit
 
 from console.commands import arguments
-from console.core.dial_input import DialRequest, validate_request
-from console.core.records import CALL_EVENTS, Call, Room
+from console.core.calls.dial_input import DialRequest, validate_request
+from console.core.calls.records import CALL_EVENTS, Call, Room
 from console.ui.resources import ICON_SIZES, desktop_entry, icon_png, icon_svg
 from webhook.events import CallStatusEvent, Event
 

@@ -14,7 +14,7 @@ from console.commands import arguments
 from console.commands.serving import serve_until_signal, stop_signals
 
 if TYPE_CHECKING:
-    from console.core.history_recorder import HistoryRecorder
+    from console.core.calls.history_recorder import HistoryRecorder
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -77,8 +77,8 @@ def run_webhook(args: argparse.Namespace) -> int:
 
 
 def _serve_webhook(args: argparse.Namespace, token: str, stop: threading.Event) -> int:
-    from console.core.history import CallHistory, HistoryError
-    from console.core.history_recorder import HistoryRecorder
+    from console.core.calls.history import CallHistory, HistoryError
+    from console.core.calls.history_recorder import HistoryRecorder
     from webhook import PortInUse
     from webhook.routes_file import default_routes_path
     from webhook.workers import default_workers

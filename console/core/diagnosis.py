@@ -17,11 +17,11 @@ from console.core.credentials import (
     part_sources,
     resolve_credentials,
 )
+from console.core.gateways.twilio_http import sandbox_url_from_env
 from console.core.preferences import Preferences
 from console.core.secrets_store import SecretStore
 from console.core.self_check import CheckResult, check_public_webhook, check_signed_webhook
 from console.core.tunnel import AgentTunnel, Tunnel, TunnelError, make_tunnel, ngrok_authtoken
-from console.core.twilio_http import sandbox_url_from_env
 
 LOCAL_TIMEOUT = 3.0
 _LOOPBACK = ("127.0.0.1", "localhost", "[::1]")

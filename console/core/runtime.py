@@ -10,11 +10,11 @@ from urllib.parse import urlencode
 
 import requests
 
+from console.core.calls.history import CallHistory
 from console.core.credentials import Credentials
-from console.core.gateway import Gateway
-from console.core.history import CallHistory
+from console.core.gateways.gateway import Gateway
+from console.core.gateways.twilio_http import make_client, sandbox_url_from_env
 from console.core.tunnel import Tunnel, TunnelError
-from console.core.twilio_http import make_client, sandbox_url_from_env
 from webhook import PortInUse, WebhookServer, create_app
 from webhook.events import Event
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from console.core.call_reasons import call_reason, reason_tooltip
-from console.core.records import Call
+from console.core.calls.call_reasons import call_reason, reason_tooltip
+from console.core.calls.records import Call
 from console.models.number_text import display_number
 from console.models.record_table_model import Column, RecordTableModel
 

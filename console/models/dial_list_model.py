@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from console.core.dial_list import ERROR, BadRow, EntryStatus
+from console.core.calls.dial_list import ERROR, BadRow, EntryStatus
 from console.models.record_table_model import Column, Index, RecordTableModel
 
 STATUS_COLUMN = 4

@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, Qt
 
-from console.core.records import Participant
+from console.core.calls.records import Participant
 from console.models.control_icons import muted_icon
 from console.models.number_text import display_number
 from console.models.record_table_model import Column, RecordTableModel

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console.core.records import Recording
+from console.core.calls.records import Recording
 from console.models.record_table_model import Column, RecordTableModel
 
 

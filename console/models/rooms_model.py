@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
-from console.core.records import Room
+from console.core.calls.records import Room
 from console.models.control_icons import recording_icon
 from console.models.record_table_model import Column, RecordTableModel
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QItemSelection, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from console.core.records import Call
+from console.core.calls.records import Call
 from console.models.calls_model import CallsModel
 from console.ui.table_view import RecordTableView
 

@@ -18,7 +18,7 @@ from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from console.app import ConsoleSession, open_console
-from console.core.dial_input import DialRequest
+from console.core.calls.dial_input import DialRequest
 from console.core.preferences import Preferences
 from console.core.secrets_store import SecretStore
 from console.models.calls_model import DURATION_COLUMN

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.dial_input import (
+from console.core.calls.dial_input import (
     DialRequest,
     InvalidInput,
     backspace,
@@ -31,7 +31,7 @@ from console.core.dial_input import (
     format_as_you_type,
     validate_request,
 )
-from console.core.records import PhoneNumber
+from console.core.calls.records import PhoneNumber
 
 KEYS = "123456789*0#+"
 FIELDS = ("number", "from", "room", "identity")

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.records import Participant, Room
+from console.core.calls.records import Participant, Room
 from console.models.participants_model import ParticipantsModel
 from console.models.rooms_model import RoomsModel
 from console.ui.rooms_view import RoomsView

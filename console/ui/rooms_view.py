@@ -6,7 +6,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from console.core.records import Room
+from console.core.calls.records import Room
 from console.models.participants_model import participant_sid_of
 from console.models.rooms_model import RoomsModel
 from console.models.waiting_model import call_sid_of

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.dial_input import InvalidInput, check_identity, check_room
+from console.core.calls.dial_input import InvalidInput, check_identity, check_room
 from console.models.waiting_model import WAITING_COLUMN, WaitingCaller, WaitingModel
 from console.ui.table_view import RecordTableView
 

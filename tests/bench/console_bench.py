@@ -11,9 +11,9 @@ from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from console.app import ConsoleSession, open_console
-from console.core.dial_input import DialRequest
+from console.core.calls.dial_input import DialRequest
+from console.core.calls.records import CALL_EVENTS
 from console.core.preferences import Preferences
-from console.core.records import CALL_EVENTS
 from console.core.secrets_store import SecretStore
 from tests.bench.results import Figure
 from tests.bench.sandbox_process import seeded_sandbox

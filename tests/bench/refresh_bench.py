@@ -5,8 +5,8 @@ from __future__ import annotations
 import statistics
 import time
 
-from console.core.gateway import Gateway
-from console.core.twilio_http import make_client
+from console.core.gateways.gateway import Gateway
+from console.core.gateways.twilio_http import make_client
 from tests.bench.results import Figure
 from tests.bench.sandbox_process import seeded_sandbox
 

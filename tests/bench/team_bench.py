@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 import psycopg
 import requests
 
-from console.core.history import CallHistory
+from console.core.calls.history import CallHistory
 from server import operators
 from server.call_store import PostgresHistory
 from server.database import Database, connect_once

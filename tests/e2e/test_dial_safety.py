@@ -16,7 +16,7 @@ import pytest
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
-from console.core.twilio_http import make_client
+from console.core.gateways.twilio_http import make_client
 from tests.helpers.command_stack import SID, TOKEN, Finished, Stack, running_stack
 from tests.helpers.processes import RunningCommand
 
@@ -146,7 +146,7 @@ def test_a_history_that_breaks_after_the_call_still_waits_and_reports(stack: Sta
     path.parent.mkdir(parents=True, exist_ok=True)
     breaker = (
         "import os, sys, runpy\n"
-        "from console.core import history\n"
+        "from console.core.calls import history\n"
         "checked = history.CallHistory.check_writable\n"
         "def check_then_break(self):\n"
         "    checked(self)\n"

@@ -2,9 +2,9 @@
 
 import pytest
 
-from console.core.gateway import Gateway, TwilioError
-from console.core.records import Call, Participant, Room
-from console.core.twilio_http import make_client
+from console.core.calls.records import Call, Participant, Room
+from console.core.gateways.gateway import Gateway, TwilioError
+from console.core.gateways.twilio_http import make_client
 from tests.helpers import wait_until
 
 EVENTS = ["initiated", "ringing", "answered", "completed"]

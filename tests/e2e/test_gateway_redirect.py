@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from console.core.gateway import Gateway, TwilioError
-from console.core.records import Call
+from console.core.calls.records import Call
+from console.core.gateways.gateway import Gateway, TwilioError
 from sandbox.core import Sandbox
 from sandbox.server import SandboxServer
 from tests.helpers import wait_until

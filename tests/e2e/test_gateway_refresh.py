@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from cheroot import wsgi
 
-from console.core.gateway import REFRESH_REQUESTS, Gateway, TwilioError
-from console.core.twilio_http import make_client
+from console.core.gateways.gateway import REFRESH_REQUESTS, Gateway, TwilioError
+from console.core.gateways.twilio_http import make_client
 from sandbox.app import create_sandbox_app
 from sandbox.ids import new_sid
 from sandbox.models import Participant

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from console.core.gateway import Gateway, TwilioError
-from console.core.twilio_http import make_client
+from console.core.gateways.gateway import Gateway, TwilioError
+from console.core.gateways.twilio_http import make_client
 from tests.helpers import wait_until
 from tests.helpers.sandbox_faults import Sleeper
 
@@ -284,3 +284,19 @@ def test_a_refused_connection_means_the_call_was_not_placed():
     with pytest.raises(TwilioError, match=r"Could not reach Twilio at 127\.0\.0\.1:9"):
         gateway.place_call("+15551234567", FROM, "http://127.0.0.1:1/x", "", EVENTS)
     assert sleeper.delays == []  # nothing was sent, so there is nothing to reconcile
+
+
+def test_a_closed_gateway_gives_up_instead_of_retrying(client, sandbox, faults, seen):
+    """At shutdown the gateway is closed: a read still failing is not tried again."""
+    faults.set(ErrorStatus=503, ErrorShare=1.0)
+    gateway = Gateway(client)  # the real wait between tries, which closing ends
+    waiting = threading.Thread(target=lambda: gateway._sleep(30), daemon=True)
+    waiting.start()
+    gateway.close()
+    waiting.join(2)
+    assert not waiting.is_alive()  # a wait between tries ends when the gateway closes
+    with pytest.raises(TwilioError) as raised:
+        gateway.list_numbers()
+    assert raised.value.status == 503
+    path = f"/2010-04-01/Accounts/{sandbox.account_sid}/IncomingPhoneNumbers.json"
+    assert seen.count("GET", path) == 1

@@ -12,7 +12,7 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from console.core.twilio_http import make_client
+from console.core.gateways.twilio_http import make_client
 from sandbox.core import Sandbox
 from sandbox.server import SandboxServer
 from tests.e2e.conftest import RunningWebhook

@@ -16,9 +16,9 @@ import requests
 from twilio.rest import Client
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
-from console.core.gateway import Gateway
-from console.core.room_controls import RoomControls
-from console.core.twilio_http import make_client
+from console.core.calls.room_controls import RoomControls
+from console.core.gateways.gateway import Gateway
+from console.core.gateways.twilio_http import make_client
 from sandbox.core import Sandbox
 from sandbox.server import SandboxServer
 from tests.e2e.conftest import RunningWebhook

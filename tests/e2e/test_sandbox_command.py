@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from console.core.twilio_http import make_client
+from console.core.gateways.twilio_http import make_client
 from tests.helpers import wait_until
 from tests.helpers.openapi_check import ValidatingHttpClient
 from tests.helpers.processes import RunningCommand

@@ -19,8 +19,8 @@ from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
-from console.core.dial_list import DialEntry, DialListRunner
-from console.core.gateway import Gateway
+from console.core.calls.dial_list import DialEntry, DialListRunner
+from console.core.gateways.gateway import Gateway
 from sandbox.clock import Clock
 from sandbox.core import Sandbox
 from tests.helpers import wait_until

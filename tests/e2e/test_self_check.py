@@ -10,7 +10,8 @@ import pytest
 import requests
 
 from console.core.credentials import Credentials
-from console.core.gateway import Gateway
+from console.core.gateways.gateway import Gateway
+from console.core.gateways.twilio_http import make_client
 from console.core.runtime import start_live
 from console.core.self_check import (
     TunnelWatcher,
@@ -19,7 +20,6 @@ from console.core.self_check import (
     check_tunnel,
 )
 from console.core.tunnel import AgentTunnel
-from console.core.twilio_http import make_client
 from tests.helpers import wait_until
 from tests.helpers.ngrok_agent_stub import AgentApiStub
 from tests.helpers.tunnel_proxy import TunnelProxy

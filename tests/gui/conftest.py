@@ -31,7 +31,7 @@ def session(qtbot, preferences, secrets) -> Iterator[ConsoleSession]:
 
 
 def fanout_threads() -> list[threading.Thread]:
-    """The gateways' refresh threads (console.core.fanout) that are running."""
+    """The gateways' refresh threads (console.core.gateways.fanout) that are running."""
     return [t for t in threading.enumerate() if t.name == "twilio-fanout" and t.is_alive()]
 
 

@@ -411,7 +411,7 @@ def test_history_opens_with_ctrl_y_and_shows_the_call(qtbot, session):
 
 
 def test_a_dial_list_dials_everyone_into_one_room(qtbot, session):
-    from console.core.dial_list import parse_dial_list
+    from console.core.calls.dial_list import parse_dial_list
 
     qtbot.waitUntil(lambda: by_name(session.window, "From", QComboBox).count() > 0, timeout=WAIT)
     qtbot.keyClick(

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QCheckBox, QDialog, QTableView
 
-from console.ui.attention import sound_enabled
+from console.ui.window.attention import sound_enabled
 from tests.gui.conftest import ring_waiting_caller, sandbox_control
 from tests.gui.test_console_window import WAIT
 from tests.helpers.widgets import by_name

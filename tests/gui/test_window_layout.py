@@ -160,7 +160,7 @@ def test_the_event_log_highlights_errors_filters_and_copies(qtbot, session):
 
 
 def test_the_event_log_keeps_its_last_lines_only(qapp):
-    from console.ui.event_log import EventLog
+    from console.ui.window.event_log import EventLog
 
     log = EventLog(max_lines=100)
     for n in range(250):

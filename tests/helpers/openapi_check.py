@@ -19,7 +19,7 @@ from openapi_core.configurations import Config
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from console.core.twilio_http import SandboxHttpClient
+from console.core.gateways.twilio_http import SandboxHttpClient
 
 SPEC_DIR = Path(os.environ.get("SWITCHBOARD_TWILIO_OAI", "/work/shared/twilio-oai"))
 SPECS = {

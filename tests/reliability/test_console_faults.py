@@ -17,9 +17,9 @@ from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton
 
 from console.app import ConsoleSession
-from console.core.gateway import Gateway
-from console.core.records import Call
-from console.core.twilio_http import make_client
+from console.core.calls.records import Call
+from console.core.gateways.gateway import Gateway
+from console.core.gateways.twilio_http import make_client
 from tests.helpers.sandbox_faults import Faults
 from tests.helpers.widgets import by_name
 
@@ -137,7 +137,7 @@ def retries(caplog) -> list[str]:
 
 @pytest.mark.slow
 def test_console_keeps_working_when_a_fifth_of_requests_fail(qtbot, session, caplog):
-    caplog.set_level(logging.INFO, logger="console.core.gateway")
+    caplog.set_level(logging.INFO, logger="console.core.gateways.gateway")
     window = session.window
     qtbot.waitUntil(lambda: by_name(window, "From", QComboBox).count() > 0, timeout=WAIT)
     admin = SandboxAdmin(session)

@@ -18,7 +18,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from console.core.history import CallHistory
+from console.core.calls.history import CallHistory
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = 5
@@ -26,8 +26,8 @@ WRITER = textwrap.dedent(
     """
     import sys
     import threading
-    from console.core.history import CallHistory
-    from console.core.records import Call
+    from console.core.calls.history import CallHistory
+    from console.core.calls.records import Call
     from webhook.events import CallStatusEvent
 
     history = CallHistory(sys.argv[1])

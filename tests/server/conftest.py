@@ -17,8 +17,8 @@ import requests
 from flask import Flask
 from twilio.rest import Client
 
-from console.core.gateway import Gateway
-from console.core.twilio_http import make_client
+from console.core.gateways.gateway import Gateway
+from console.core.gateways.twilio_http import make_client
 from server import operators
 from server.app import close_app, create_app
 from server.database import Database

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from console.core.gateway import Gateway
-from console.core.twilio_http import make_client
+from console.core.gateways.gateway import Gateway
+from console.core.gateways.twilio_http import make_client
 from server import event_log, operators
 from server.app import close_app, create_app
 from tests.helpers.event_stream import EventStreamReader

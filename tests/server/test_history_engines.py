@@ -14,9 +14,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from console.core import history as history_module
-from console.core.history import CSV_COLUMNS, CallHistory, HistoryStore
-from console.core.records import Call
+from console.core.calls import history as history_module
+from console.core.calls.history import CSV_COLUMNS, CallHistory, HistoryStore
+from console.core.calls.records import Call
 from server.call_store import PostgresHistory
 from tests.server.conftest import ACCOUNT
 from webhook.events import CallStatusEvent

@@ -8,7 +8,7 @@ import time
 
 import requests
 
-from console.core.history import CSV_COLUMNS
+from console.core.calls.history import CSV_COLUMNS
 from server import action_log, operators
 from tests.helpers.event_stream import EventStreamReader
 

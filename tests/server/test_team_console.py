@@ -11,10 +11,10 @@ import sys
 
 import pytest
 
-from console.core.gateway import TwilioError
-from console.core.room_controls import records_anything
-from console.core.team_events import CONNECTED, REFUSED, TeamEvent, TeamEventStream
-from console.core.team_gateway import TeamAuthError, TeamGateway
+from console.core.calls.room_controls import records_anything
+from console.core.gateways.gateway import TwilioError
+from console.core.gateways.team_events import CONNECTED, REFUSED, TeamEvent, TeamEventStream
+from console.core.gateways.team_gateway import TeamAuthError, TeamGateway
 from server import event_log, operators
 from server.app import close_app, create_app
 from tests.helpers import wait_until
@@ -84,7 +84,7 @@ def test_the_team_gateway_lists_creates_and_dials_into_a_room(team_server):
 
 
 def test_room_controls_work_through_the_team_gateway_and_show_in_another_console(team_server):
-    from console.core.room_controls import RoomControls
+    from console.core.calls.room_controls import RoomControls
     from server import action_log
 
     alice = TeamGateway(team_server.url, team_server.token("alice"))
@@ -141,7 +141,7 @@ def test_the_stream_delivers_call_statuses_as_webhook_events(team_server):
 
 
 def test_the_event_bridge_takes_the_streams_events_unchanged(team_server, sandbox, qtbot, tmp_path):
-    from console.core.history import CallHistory
+    from console.core.calls.history import CallHistory
     from console.event_bridge import EventBridge
 
     token = team_server.token("alice")

@@ -39,18 +39,21 @@ def _append(path: Path, line: str) -> None:
 
 def test_a_core_module_importing_a_widget_module_is_caught(tmp_path: Path) -> None:
     root = _copy(tmp_path)
-    _append(root / "console/core/records.py", "from console.ui.main_window import MainWindow")
+    _append(
+        root / "console/core/calls/records.py",
+        "from console.ui.window.main_window import MainWindow",
+    )
     problems = broken_rules(imports(root))
     assert len(problems) == 1
-    assert "console.core.records -> console.ui.main_window" in problems[0]
+    assert "console.core.calls.records -> console.ui.window.main_window" in problems[0]
     assert "no widgets" in problems[0]
 
 
 def test_an_import_hidden_in_a_function_still_makes_a_circle(tmp_path: Path) -> None:
     root = _copy(tmp_path)
-    path = root / "console/core/records.py"
-    _append(path, "\n\ndef _late():\n    from console.core import history  # noqa\n")
-    assert ["console.core.history", "console.core.records"] in cycles(imports(root))
+    path = root / "console/core/calls/records.py"
+    _append(path, "\n\ndef _late():\n    from console.core.calls import history  # noqa\n")
+    assert ["console.core.calls.history", "console.core.calls.records"] in cycles(imports(root))
 
 
 def test_an_import_under_type_checking_still_counts(tmp_path: Path) -> None:
@@ -65,20 +68,20 @@ def test_an_import_under_type_checking_still_counts(tmp_path: Path) -> None:
 
 def test_relative_imports_are_resolved(tmp_path: Path) -> None:
     root = _copy(tmp_path)
-    _append(root / "webhook/health.py", "from ..console.core import records")
+    _append(root / "webhook/health.py", "from ..console.core.calls import records")
     _append(root / "sandbox/ids.py", "from . import core")
     found = imports(root)
     assert any(i.importer == "sandbox.ids" and i.imported == "sandbox.core" for i in found)
     assert any(
-        i.importer == "webhook.health" and i.imported == "console.core.records" for i in found
+        i.importer == "webhook.health" and i.imported == "console.core.calls.records" for i in found
     )
 
 
 def test_qt_widgets_in_the_core_are_caught(tmp_path: Path) -> None:
     root = _copy(tmp_path)
-    _append(root / "console/core/history.py", "from PySide6.QtWidgets import QWidget")
+    _append(root / "console/core/calls/history.py", "from PySide6.QtWidgets import QWidget")
     problems = broken_rules(imports(root))
-    assert any("console.core.history -> PySide6.QtWidgets" in p for p in problems)
+    assert any("console.core.calls.history -> PySide6.QtWidgets" in p for p in problems)
 
 
 def test_the_server_takes_only_the_core_from_the_console() -> None:

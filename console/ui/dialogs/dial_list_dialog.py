@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.dial_input import InvalidInput, caller_id_label, check_room
-from console.core.dial_list import (
+from console.core.calls.dial_input import InvalidInput, caller_id_label, check_room
+from console.core.calls.dial_list import (
     DIALING,
     ERROR,
     PENDING,
@@ -36,7 +36,7 @@ from console.core.dial_list import (
     EntryStatus,
     parse_dial_list,
 )
-from console.core.records import PhoneNumber
+from console.core.calls.records import PhoneNumber
 from console.dial_session import DialSession, Place
 from console.models.dial_list_model import BadRowsModel, DialListModel
 from console.tasks import TaskRunner

@@ -22,7 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.history import DEFAULT_LIMIT, CallHistory, HistoryEntry, StatusRecord, write_csv
+from console.core.calls.history import (
+    DEFAULT_LIMIT,
+    CallHistory,
+    HistoryEntry,
+    StatusRecord,
+    write_csv,
+)
 from console.models.history_model import HistoryModel
 from console.models.record_table_model import RECORD_ROLE
 from console.tasks import TaskRunner

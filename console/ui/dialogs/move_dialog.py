@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.dial_input import InvalidInput, check_room
-from console.core.records import Participant
+from console.core.calls.dial_input import InvalidInput, check_room
+from console.core.calls.records import Participant
 
 _ERROR_STYLE = "color: #b3261e;"
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.dial_input import InvalidInput, check_room
+from console.core.calls.dial_input import InvalidInput, check_room
 
 MAX_PARTICIPANTS = 50
 

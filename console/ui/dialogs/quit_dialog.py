@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.dial_input import InvalidInput, check_room
+from console.core.calls.dial_input import InvalidInput, check_room
 
 PLACE, GOODBYE, QUIT = "place", "goodbye", "quit"
 

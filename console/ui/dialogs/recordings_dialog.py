@@ -7,7 +7,7 @@ from html import escape
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
-from console.core.records import Recording, Room
+from console.core.calls.records import Recording, Room
 from console.models.recordings_model import RecordingsModel, format_size
 from console.room_desk import RoomDesk
 from console.ui.table_view import RecordTableView

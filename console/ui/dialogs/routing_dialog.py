@@ -18,12 +18,12 @@ from PySide6.QtWidgets import (
 )
 
 from console.controller import error_text
+from console.core.calls.records import PhoneNumber
 from console.core.preferences import Preferences
-from console.core.records import PhoneNumber
 from console.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from console.core.gateway import Gateway
+    from console.core.gateways.gateway import Gateway
 
 NUMBER_ROLE = 0x0100 + 7
 

@@ -43,8 +43,8 @@ from console.core.preferences import (
 )
 from console.core.secrets_store import SecretStore
 from console.tasks import TaskRunner
-from console.ui.attention import set_sound_enabled, sound_enabled
 from console.ui.dialogs.tunnel_settings import TunnelSettingsBox
+from console.ui.window.attention import set_sound_enabled, sound_enabled
 
 log = logging.getLogger(__name__)
 

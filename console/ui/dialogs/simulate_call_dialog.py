@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.dial_input import InvalidInput, caller_id_label, normalize_destination
-from console.core.records import PhoneNumber
+from console.core.calls.dial_input import InvalidInput, caller_id_label, normalize_destination
+from console.core.calls.records import PhoneNumber
 
 DEFAULT_CALLER = "+1 415 555 0100"
 _DIGITS = set("0123456789*#w")

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt
 
-from console.core.records import Participant
+from console.core.calls.records import Participant
 from console.models.participants_model import ParticipantsModel, participant_sid_of
 
 START = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)

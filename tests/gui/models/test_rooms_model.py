@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import Qt
 
-from console.core.records import Room
+from console.core.calls.records import Room
 from console.models.record_table_model import RECORD_ROLE
 from console.models.rooms_model import RoomsModel, format_age
 

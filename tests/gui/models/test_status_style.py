@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
-from console.core.records import Call
+from console.core.calls.records import Call
 from console.models.calls_model import STATUS_COLUMN, CallsModel
 from console.models.status_style import status_look
 

@@ -4,8 +4,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QLineEdit, QPushButton, QWidget
 
-from console.core.dial_input import DialRequest
-from console.core.records import PhoneNumber
+from console.core.calls.dial_input import DialRequest
+from console.core.calls.records import PhoneNumber
 from console.ui.dial_pad import DialPad
 
 MAIN = PhoneNumber("PN1", "+15005550006", "Main line")

@@ -9,7 +9,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QComboBox, QLabel, QLineEdit
 
-from console.core.records import Room
+from console.core.calls.records import Room
 from console.models.participants_model import ParticipantsModel
 from console.models.rooms_model import RoomsModel
 from console.models.waiting_model import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from console.core.call_reasons import (
+from console.core.calls.call_reasons import (
     CANCELED_ELSEWHERE,
     DUPLICATE_IDENTITY,
     DUPLICATE_IDENTITY_MESSAGE,
@@ -14,7 +14,7 @@ from console.core.call_reasons import (
     error_page,
     reason_tooltip,
 )
-from console.core.records import Call
+from console.core.calls.records import Call
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from console.core.dial_input import (
+from console.core.calls.dial_input import (
     DIALABLE,
     DialRequest,
     InvalidInput,

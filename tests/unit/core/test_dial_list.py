@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.core.dial_list import (
+from console.core.calls.dial_list import (
     MAX_PHONE_PARTICIPANTS,
     BadRow,
     DialEntry,
@@ -19,9 +19,9 @@ from console.core.dial_list import (
     entries_from_history,
     parse_dial_list,
 )
-from console.core.gateway import TwilioError
-from console.core.history import HistoryEntry
-from console.core.records import Call
+from console.core.calls.history import HistoryEntry
+from console.core.calls.records import Call
+from console.core.gateways.gateway import TwilioError
 
 
 def reasons(text: str, region: str = "US") -> dict[int, str]:

@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from console.core.history import (
+from console.core.calls.history import (
     CSV_COLUMNS,
     SCHEMA_VERSION,
     CallHistory,
     HistoryError,
     default_path,
 )
-from console.core.records import Call
+from console.core.calls.records import Call
 from webhook.events import CallStatusEvent
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -259,8 +259,8 @@ WRITER = textwrap.dedent(
     """
     import sys
     from datetime import UTC, datetime
-    from console.core.history import CallHistory
-    from console.core.records import Call
+    from console.core.calls.history import CallHistory
+    from console.core.calls.records import Call
 
     history = CallHistory(sys.argv[1])
     n = 0

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from console.core.records import Participant
-from console.core.room_controls import (
+from console.core.calls.records import Participant
+from console.core.calls.room_controls import (
     INCLUDE_ALL,
     MuteBook,
     excluded_publishers,

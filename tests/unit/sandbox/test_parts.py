@@ -10,7 +10,7 @@ import time
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from console.core.twilio_http import SandboxHttpClient, make_client, rewrite_url
+from console.core.gateways.twilio_http import SandboxHttpClient, make_client, rewrite_url
 from sandbox.clock import Clock
 from sandbox.core import Sandbox
 from sandbox.errors import TwilioApiError

@@ -23,10 +23,15 @@ from PySide6.QtWidgets import (
     QTableView,
 )
 
-from console.core.dial_list import DialEntry, EntryStatus, entries_from_history, parse_dial_list
-from console.core.gateway import Gateway, TwilioError
-from console.core.history import CallHistory
-from console.core.records import CALL_EVENTS, Call, PhoneNumber
+from console.core.calls.dial_list import (
+    DialEntry,
+    EntryStatus,
+    entries_from_history,
+    parse_dial_list,
+)
+from console.core.calls.history import CallHistory
+from console.core.calls.records import CALL_EVENTS, Call, PhoneNumber
+from console.core.gateways.gateway import Gateway, TwilioError
 from console.dial_session import DialSession
 from console.event_bridge import EventBridge
 from console.models.dial_list_model import BadRowsModel, DialListModel

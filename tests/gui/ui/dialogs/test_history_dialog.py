@@ -12,9 +12,9 @@ import shiboken6
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QTableView
 
-from console.core.dial_list import entries_from_history
-from console.core.history import CSV_COLUMNS, CallHistory, HistoryEntry
-from console.core.records import Call
+from console.core.calls.dial_list import entries_from_history
+from console.core.calls.history import CSV_COLUMNS, CallHistory, HistoryEntry
+from console.core.calls.records import Call
 from console.models.history_model import HistoryModel
 from console.tasks import TaskRunner
 from console.ui.dialogs.history_dialog import HistoryDialog

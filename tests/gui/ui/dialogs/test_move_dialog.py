@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QPushButton
 
-from console.core.records import Participant, Room
+from console.core.calls.records import Participant, Room
 from console.models.participants_model import ParticipantsModel
 from console.models.rooms_model import RoomsModel
 from console.ui.dialogs.move_dialog import MoveDialog

@@ -8,7 +8,7 @@ from keyring.backends import fail
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from console.core.gateway import TwilioError
+from console.core.gateways.gateway import TwilioError
 from console.core.secrets_store import API_SECRET, AUTH_TOKEN, SERVICE, SecretStore
 from console.tasks import TaskRunner
 from console.ui.dialogs.settings_dialog import SettingsDialog

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from console.core.records import FINAL_CALL_STATUSES, Call
+from console.core.calls.records import FINAL_CALL_STATUSES, Call
 
 RING_TIMEOUT = 60  # seconds Twilio rings before no-answer: calls.create's default Timeout
 ERROR_PAGE = "https://www.twilio.com/docs/errors/{code}"

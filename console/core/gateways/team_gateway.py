@@ -18,9 +18,9 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import requests
 
-from console.core.gateway import RETRY_DELAYS, TwilioError, _maybe_sent
-from console.core.history import HistoryEntry
-from console.core.records import Call, Participant, PhoneNumber, Recording, Room
+from console.core.calls.history import HistoryEntry
+from console.core.calls.records import Call, Participant, PhoneNumber, Recording, Room
+from console.core.gateways.gateway import RETRY_DELAYS, TwilioError, _maybe_sent
 
 log = logging.getLogger(__name__)
 

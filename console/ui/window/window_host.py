@@ -11,11 +11,11 @@ if TYPE_CHECKING:
     from console.controller import ConsoleController
     from console.ui.calls_panel import CallsPanel
     from console.ui.dial_pad import DialPad
-    from console.ui.event_log import EventLog
     from console.ui.rooms_panel import RoomsPanel
-    from console.ui.status_bar import ConsoleStatusBar
     from console.ui.waiting_panel import WaitingPanel
-    from console.ui.window_dialogs import WindowDialogs
+    from console.ui.window.event_log import EventLog
+    from console.ui.window.status_bar import ConsoleStatusBar
+    from console.ui.window.window_dialogs import WindowDialogs
 
 
 class Quitter(Protocol):

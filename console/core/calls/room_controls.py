@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from console.core.gateway import Gateway, TwilioError
-from console.core.records import Participant, Recording
+from console.core.calls.records import Participant, Recording
+from console.core.gateways.gateway import Gateway, TwilioError
 
 INCLUDE_ALL: dict[str, Any] = {"type": "include", "all": True}
 EXCLUDE_ALL: dict[str, Any] = {"type": "exclude", "all": True}

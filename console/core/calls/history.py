@@ -20,7 +20,7 @@ from typing import Any, Protocol, TextIO, TypeVar
 
 import platformdirs
 
-from console.core.records import FINAL_CALL_STATUSES, Call
+from console.core.calls.records import FINAL_CALL_STATUSES, Call
 from webhook.events import CallStatusEvent
 
 log = logging.getLogger(__name__)

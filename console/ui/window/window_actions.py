@@ -9,11 +9,11 @@ from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QMenu
 
-from console.core.call_reasons import error_page
+from console.core.calls.call_reasons import error_page
 
 if TYPE_CHECKING:
-    from console.core.records import Call, Participant
-    from console.ui.window_host import WindowHost
+    from console.core.calls.records import Call, Participant
+    from console.ui.window.window_host import WindowHost
 
 
 class WindowActions(QObject):

@@ -11,22 +11,22 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QWidget
 
 from console.call_routing import CallRouting
 from console.controller import ConsoleController
-from console.core.dial_input import DialRequest
+from console.core.calls.dial_input import DialRequest
+from console.core.calls.records import Call, Participant, PhoneNumber, Room
 from console.core.preferences import Preferences
-from console.core.records import Call, Participant, PhoneNumber, Room
 from console.health_monitor import HealthMonitor
 from console.models.number_text import display_number
-from console.ui.attention import WaitingAttention
 from console.ui.calls_panel import CallsPanel
 from console.ui.dial_pad import DialPad
-from console.ui.event_log import EventLog, describe_request
 from console.ui.prompts import ask
-from console.ui.quit_guard import QuitGuard
 from console.ui.rooms_panel import RoomsPanel
-from console.ui.status_bar import ConsoleStatusBar
 from console.ui.waiting_panel import WaitingPanel
-from console.ui.window_actions import WindowActions
-from console.ui.window_dialogs import WindowDialogs
+from console.ui.window.attention import WaitingAttention
+from console.ui.window.event_log import EventLog, describe_request
+from console.ui.window.quit_guard import QuitGuard
+from console.ui.window.status_bar import ConsoleStatusBar
+from console.ui.window.window_actions import WindowActions
+from console.ui.window.window_dialogs import WindowDialogs
 from webhook.events import RequestLogged, RoutesLoaded
 
 if TYPE_CHECKING:

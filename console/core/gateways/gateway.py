@@ -20,10 +20,10 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
-from console.core.records import Call, Participant, PhoneNumber, Recording, Room
+from console.core.calls.records import Call, Participant, PhoneNumber, Recording, Room
 
 if TYPE_CHECKING:
-    from console.core.fanout import FanOut
+    from console.core.gateways.fanout import FanOut
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +209,9 @@ class Gateway:
         reconcile_delays: Sequence[float] = RECONCILE_DELAYS,
     ) -> None:
         self._client = client
-        self._sleep = sleep
+        self._closed = threading.Event()  # once set, a failed read is not tried again
+        # A wait between retries ends early when the gateway closes (the app is shutting down).
+        self._sleep = self._closed.wait if sleep is time.sleep else sleep
         self._clock = clock or (lambda: datetime.now(UTC))
         self.retry_delays = tuple(retry_delays)
         self.reconcile_delays = tuple(reconcile_delays)
@@ -232,7 +234,7 @@ class Gateway:
         rooms = self._in_progress_rooms()
         if not rooms:
             return []
-        from console.core.fanout import Reads
+        from console.core.gateways.fanout import Reads
 
         counts = self._side_by_side().run(
             Reads(
@@ -248,20 +250,24 @@ class Gateway:
     def _side_by_side(self) -> FanOut:
         with self._fanout_lock:
             if self._fanout is None:
-                from console.core.fanout import FanOut  # aiohttp loads at the first refresh
+                from console.core.gateways.fanout import (
+                    FanOut,  # aiohttp loads at the first refresh
+                )
 
                 self._fanout = FanOut(self._client)
                 weakref.finalize(self, self._fanout.close)  # a gateway dropped unclosed
             return self._fanout
 
     def close(self) -> None:
-        """End the refresh's event-loop thread and its connections (if a refresh started it)."""
+        """End the refresh's event-loop thread and its connections (if a refresh started it);
+        reads still under way give up instead of retrying."""
+        self._closed.set()
         if self._fanout is not None:
             self._fanout.close()
 
     def _retry_delay(self, what: str, error: BaseException, tries: int) -> float:
         """How long to wait before trying a failed read again; raises TwilioError to give up."""
-        if not _transient(error) or tries > len(self.retry_delays):
+        if self._closed.is_set() or not _transient(error) or tries > len(self.retry_delays):
             raise _translate(error) from None
         delay = self.retry_delays[tries - 1]
         log.info("%s failed (%s); retrying in %.1f s", what, error, delay)

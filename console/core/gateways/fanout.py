@@ -15,7 +15,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from console.core.twilio_http import POOL_SIZE, REQUEST_TIMEOUT, rewrite_url
+from console.core.gateways.twilio_http import POOL_SIZE, REQUEST_TIMEOUT, rewrite_url
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QMessageBox
 
-from console.core.records import Room
+from console.core.calls.records import Room
 from console.ui.dialogs.quit_dialog import GOODBYE, PLACE, QuitDialog
 from console.ui.prompts import ask
 
 if TYPE_CHECKING:
-    from console.core.records import Call
-    from console.ui.window_host import WindowHost
+    from console.core.calls.records import Call
+    from console.ui.window.window_host import WindowHost
 
 log = logging.getLogger(__name__)
 

@@ -8,22 +8,22 @@ from typing import TYPE_CHECKING, Protocol
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QDialog, QWidget
 
-from console.core.dial_input import DialRequest
+from console.core.calls.dial_input import DialRequest
 
 if TYPE_CHECKING:
     from console.call_routing import CallRouting
     from console.controller import ConsoleController
+    from console.core.calls.dial_list import DialEntry
+    from console.core.calls.records import Call, Participant, PhoneNumber
     from console.core.credentials import Credentials
-    from console.core.dial_list import DialEntry
     from console.core.preferences import Preferences
-    from console.core.records import Call, Participant, PhoneNumber
     from console.core.secrets_store import SecretStore
     from console.ui.dial_pad import DialPad
     from console.ui.dialogs.dial_list_dialog import DialListDialog
     from console.ui.dialogs.history_dialog import HistoryDialog
-    from console.ui.event_log import EventLog
     from console.ui.rooms_panel import RoomsPanel
-    from console.ui.status_bar import ConsoleStatusBar
+    from console.ui.window.event_log import EventLog
+    from console.ui.window.status_bar import ConsoleStatusBar
     from webhook.events import CallStatusEvent
 
 
@@ -146,7 +146,7 @@ class WindowDialogs(QObject):
 
     @Slot(object)
     def on_history_dial_list_requested(self, entries: list) -> None:
-        from console.core.dial_list import entries_from_history
+        from console.core.calls.dial_list import entries_from_history
 
         dialog = self.dial_list()
         if dialog is not None:

@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from console.core.dial_input import InvalidInput, check_identity, normalize_destination
-from console.core.records import FINAL_CALL_STATUSES, Call
+from console.core.calls.dial_input import InvalidInput, check_identity, normalize_destination
+from console.core.calls.records import FINAL_CALL_STATUSES, Call
 
 if TYPE_CHECKING:
-    from console.core.history import HistoryEntry
+    from console.core.calls.history import HistoryEntry
 
 log = logging.getLogger(__name__)
 

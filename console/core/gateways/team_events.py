@@ -23,7 +23,7 @@ from typing import Any
 import requests
 import sseclient
 
-from console.core.team_gateway import api_url
+from console.core.gateways.team_gateway import api_url
 from webhook.events import CallerWaiting, CallStatusEvent, Event, RoomEvent
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ import os
 import threading
 from pathlib import Path
 
-from console.core.history import CallHistory, HistoryError, default_path
+from console.core.calls.history import CallHistory, HistoryError, default_path
 from webhook.events import CallStatusEvent, Event
 
 log = logging.getLogger(__name__)

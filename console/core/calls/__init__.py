@@ -1,0 +1,1 @@
+"""Calls and rooms as records: dial input and lists, the call history, reasons, room controls."""

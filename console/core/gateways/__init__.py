@@ -1,0 +1,1 @@
+"""The one way to Twilio or a team server: the gateways, their HTTP clients, the event stream."""
