@@ -16,7 +16,13 @@ from typing import Any, TextIO
 import psycopg
 from psycopg.rows import dict_row
 
-from console.core.calls.history import DEFAULT_LIMIT, HistoryEntry, StatusRecord, write_csv
+from console.core.calls.history import (
+    DEFAULT_LIMIT,
+    HistoryEntry,
+    StatusRecord,
+    status_call,
+    write_csv,
+)
 from console.core.calls.records import Call
 from server.database import Database
 from webhook.events import CallStatusEvent
@@ -179,9 +185,7 @@ class PostgresHistory:
         sequence: int | None = None,
     ) -> bool:
         """Record one status of a call; False when it was already recorded."""
-        seq = -1 if sequence is None else sequence
-        code = str(error_code) if error_code else ""
-        call = Call(sid, "", "", status, "", duration or 0, code, error_message, sequence=seq)
+        call = status_call(sid, status, duration, error_code, error_message, sequence)
         with self.database.connection() as connection:
             return record_call(connection, self.account, call, created_at=at)
 

@@ -15,7 +15,7 @@ __all__ = ["PortInUse", "WebhookServer", "create_app"]
 
 
 def __getattr__(name: str) -> Any:
-    """Import Flask and cheroot only when the server is wanted, so light users start fast."""
+    """Import Flask and waitress only when the server is wanted, so light users start fast."""
     if name in _EXPORTS:
         return getattr(import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'webhook' has no attribute {name!r}")

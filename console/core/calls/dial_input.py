@@ -176,6 +176,17 @@ def check_room(name: str) -> str:
         raise InvalidInput("room", str(error)) from None
 
 
+def room_problem(text: str, when_empty: str = "") -> str:
+    """What is wrong with a room name as typed ('' when nothing is); when_empty for a blank."""
+    if not text.strip():
+        return when_empty
+    try:
+        check_room(text)
+    except InvalidInput as error:
+        return error.message
+    return ""
+
+
 def check_identity(identity: str) -> str:
     """Return the identity without surrounding spaces ('' = Twilio assigns one), or raise."""
     identity = identity.strip()

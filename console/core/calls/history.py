@@ -352,9 +352,7 @@ class CallHistory:
         sequence: int | None = None,
     ) -> bool:
         """Record one status of a call; False when it was already recorded (duplicate callback)."""
-        seq = -1 if sequence is None else sequence
-        code = str(error_code) if error_code else ""
-        call = Call(sid, "", "", status, "", duration or 0, code, error_message, sequence=seq)
+        call = status_call(sid, status, duration, error_code, error_message, sequence)
         return self._record(call, "", at)
 
     @_guarded
@@ -525,6 +523,20 @@ class CallHistory:
     def export_csv(self, rows: Iterable[HistoryEntry], file: TextIO) -> int:
         """Write rows as CSV with a header (open file with newline=""); returns the row count."""
         return write_csv(rows, file)
+
+
+def status_call(
+    sid: str,
+    status: str,
+    duration: int | None = None,
+    error_code: str = "",
+    error_message: str = "",
+    sequence: int | None = None,
+) -> Call:
+    """One status of a call as a Call record, as record_status stores it on either engine."""
+    seq = -1 if sequence is None else sequence
+    code = str(error_code) if error_code else ""
+    return Call(sid, "", "", status, "", duration or 0, code, error_message, sequence=seq)
 
 
 def _entry(row: dict[str, Any]) -> HistoryEntry:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.calls.dial_input import InvalidInput, caller_id_label, check_room
+from console.core.calls.dial_input import InvalidInput, caller_id_label, check_room, room_problem
 from console.core.calls.dial_list import (
     DIALING,
     ERROR,
@@ -311,11 +311,7 @@ class DialListDialog(QDialog):
 
     @Slot(str)
     def on_room_edit_text_changed(self, text: str) -> None:
-        message = ""
-        try:
-            check_room(text)
-        except InvalidInput as error:
-            message = error.message if text.strip() else ""
+        message = room_problem(text)
         self.room_error.setText(message)
         self.room_error.setVisible(bool(message))
         self._refresh()

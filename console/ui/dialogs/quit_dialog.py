@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.calls.dial_input import InvalidInput, check_room
+from console.core.calls.dial_input import room_problem
 
 PLACE, GOODBYE, QUIT = "place", "goodbye", "quit"
 
@@ -130,11 +130,7 @@ class QuitDialog(QDialog):
 
     @Slot(str)
     def on_room_edit_text_changed(self, text: str) -> None:
-        message = ""
-        try:
-            check_room(text)
-        except InvalidInput as error:
-            message = error.message if text.strip() else "Name a room for the waiting callers."
+        message = room_problem(text, "Name a room for the waiting callers.")
         self.error.setText(message)
         self.error.setVisible(bool(message))
         self.place_button.setEnabled(not message)

@@ -18,6 +18,7 @@ from console.core.calls.dial_input import (
     find_errors,
     format_as_you_type,
     normalize_destination,
+    room_problem,
     validate_request,
 )
 from webhook.names import free_identity
@@ -299,3 +300,10 @@ def test_names_with_text_direction_controls_are_refused(control):
 def test_right_to_left_names_without_controls_are_accepted():
     assert check_room("غرفة الاجتماع") == "غرفة الاجتماع"
     assert check_identity("שלום") == "שלום"
+
+
+def test_room_problem_says_what_is_wrong_or_nothing():
+    assert room_problem("DailyStandup") == ""
+    assert room_problem("   ") == ""
+    assert room_problem("", "Name a room.") == "Name a room."
+    assert "longer than 128" in room_problem("x" * 129)
