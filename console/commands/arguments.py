@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import errno
 import math
-import socket
 from pathlib import Path
 from typing import NoReturn
 
@@ -32,6 +31,8 @@ def port(text: str) -> int:
 
 def host(text: str) -> str:
     """An address this machine can listen on: a name that resolves to one, or an IP of its own."""
+    import socket  # the window's start never needs it
+
     name = text.strip()
     if not name:
         raise argparse.ArgumentTypeError("the address is empty")

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QGuiApplication, QIcon, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QIcon, QPalette
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QPainter
 
 ICON_SIZE = 14
 
@@ -97,6 +101,8 @@ def status_look(status: str, dark: bool | None = None) -> StatusLook | None:
 
 @lru_cache(maxsize=64)
 def _icon(shape: str, colour: str) -> QIcon:
+    from PySide6.QtGui import QPainter, QPixmap  # drawn on first use, not at start-up
+
     scale = 2  # drawn at twice the size, so it stays sharp on high-density screens
     pixmap = QPixmap(ICON_SIZE * scale, ICON_SIZE * scale)
     pixmap.setDevicePixelRatio(scale)
@@ -109,6 +115,9 @@ def _icon(shape: str, colour: str) -> QIcon:
 
 
 def _draw(painter: QPainter, shape: str, colour: QColor) -> None:
+    from PySide6.QtCore import QPointF, QRectF
+    from PySide6.QtGui import QPen
+
     box = QRectF(2, 2, ICON_SIZE - 4, ICON_SIZE - 4)
     pen = QPen(colour, 2.0)
     pen.setCapStyle(Qt.PenCapStyle.RoundCap)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent, QPalette
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QStyledItemDelegate, QWidget
 
 from console.core.calls.records import Room
 from console.models.participants_model import participant_sid_of
 from console.models.rooms_model import RoomsModel
 from console.models.waiting_model import call_sid_of
 from console.ui.table_view import RecordTableView
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QStyleOptionViewItem
 
 
 class _DropTargetDelegate(QStyledItemDelegate):
@@ -25,6 +30,10 @@ class _DropTargetDelegate(QStyledItemDelegate):
     ) -> None:
         super().initStyleOption(option, index)
         if index.row() == self._view.drop_row:
+            # Loaded on the first drag: QStyle's enums cost start-up time.
+            from PySide6.QtGui import QPalette
+            from PySide6.QtWidgets import QStyle
+
             option.state |= QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_HasFocus
             option.palette.setCurrentColorGroup(QPalette.ColorGroup.Active)
 

@@ -13,11 +13,11 @@ from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QMessageBox
 
 from console.core.calls.records import Room
-from console.ui.dialogs.quit_dialog import GOODBYE, PLACE, QuitDialog
 from console.ui.prompts import ask
 
 if TYPE_CHECKING:
     from console.core.calls.records import Call
+    from console.ui.dialogs.quit_dialog import QuitDialog
     from console.ui.window.window_host import WindowHost
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,10 @@ class QuitGuard(QObject):
         runtime = w.controller.runtime
         rooms = [r.unique_name for r in w.controller.rooms_model.records()]
         room = w.waiting.room.currentText().strip() or (rooms[0] if rooms else DEFAULT_ROOM)
+        from console.ui.dialogs.quit_dialog import (
+            QuitDialog,  # only when there is something at stake
+        )
+
         dialog = QuitDialog(
             w.routing.waiting_model.rowCount(),
             len(ringing),
@@ -83,6 +87,8 @@ class QuitGuard(QObject):
 
     def on_quit_answered(self, dialog: QuitDialog) -> None:
         """Carry out the operator's answer (nothing on Cancel)."""
+        from console.ui.dialogs.quit_dialog import GOODBYE, PLACE
+
         choice = dialog.choice()
         if not choice:
             self.window.status.showMessage("Still here: nothing was quit.", 5000)
