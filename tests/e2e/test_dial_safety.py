@@ -8,7 +8,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
 from console.core.gateways.twilio_http import make_client
+from tests.helpers import wait_until
 from tests.helpers.command_stack import SID, TOKEN, Finished, Stack, running_stack
 from tests.helpers.processes import RunningCommand
 
@@ -226,15 +226,12 @@ def test_the_standalone_webhook_records_the_final_status_of_a_call_dialed_withou
     dial = stack.run("dial", "+15005550002", "--room", "R", "--identity", "bo")  # busy
     assert dial.status == 0, dial.err
     sid = dial.out.split(": ")[1].split()[0]
-    deadline = time.monotonic() + 30
-    while True:
-        rows = stack.run("history", "--csv").out
-        if f"{sid}," in rows and ",busy," in rows:
-            break
-        assert time.monotonic() < deadline, rows
-        time.sleep(0.2)  # a separate process writes it: read again until it has
-    (row,) = [line for line in rows.splitlines() if line.startswith(sid)]
-    assert ",busy," in row
+
+    def recorded_busy() -> str:  # another process writes it: read again until it has
+        rows = stack.run("history", "--csv").out.splitlines()
+        return next((row for row in rows if row.startswith(sid) and ",busy," in row), "")
+
+    assert ",busy," in wait_until(recorded_busy, timeout=30, interval=0.2)
 
 
 @pytest.fixture
