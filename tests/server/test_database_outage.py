@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import psycopg
 import pytest
 import requests
 
+from tests.helpers import wait_until
 from tests.helpers.signing import twilio_signature
 from webhook.incoming import ROUTES_KEY
 
@@ -30,10 +29,8 @@ def test_a_database_restart_loses_no_acknowledged_callback(team_server, sandbox,
     saved = session.put(team_server.api("/routes"), json={"toml": HOLD_ALL, "version": 0})
     assert saved.ok
     routes = team_server.app.extensions[ROUTES_KEY]
-    deadline = time.monotonic() + 10
-    while not routes.exists:  # every process reads new routes as soon as it hears of them
-        assert time.monotonic() < deadline, "the server did not read the new routes"
-        time.sleep(0.02)
+    # Every process reads new routes as soon as it hears of them.
+    wait_until(lambda: routes.exists, timeout=10, interval=0.02)
     assert _signed_post(team_server, sandbox, "/voice/status", _status(0)).status_code == 204
     postgres.stop()
     try:
@@ -61,16 +58,16 @@ def test_a_database_restart_loses_no_acknowledged_callback(team_server, sandbox,
         assert postgres.password not in away.text
     finally:
         postgres.start()
-    deadline = time.monotonic() + 30
     with psycopg.connect(team_server.database.url, autocommit=True) as connection:
-        while True:
+
+        def statuses() -> list[str]:
             rows = connection.execute(
                 "SELECT data->>'sid' FROM event_log WHERE kind = 'call.status' ORDER BY id"
             ).fetchall()
-            written = [row[0] for row in rows]
-            if len(written) >= 21 or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+            return [row[0] for row in rows]
+
+        wait_until(lambda: len(statuses()) >= 21, timeout=30, interval=0.2)
+        written = statuses()
         waiting = connection.execute("SELECT call_sid FROM waiting").fetchall()
     assert written[1:] == acknowledged  # all of them, in the order they were acknowledged
     assert waiting == [("CAheld",)]

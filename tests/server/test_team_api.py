@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 
 import requests
 
 from console.core.calls.history import CSV_COLUMNS
 from server import action_log, operators
+from tests.helpers import wait_until
 from tests.helpers.event_stream import EventStreamReader
 
 
@@ -99,13 +99,13 @@ def test_a_saved_route_takes_effect_on_the_next_call(team_server, sandbox):
     call = sandbox.incoming_call("+15557654321", "+15005550006")
     rooms = session.get(team_server.api("/rooms"), timeout=10).json()["rooms"]
     sid = rooms[0]["sid"]
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        people = session.get(team_server.api(f"/rooms/{sid}/participants"), timeout=10).json()
-        if people["participants"]:
-            break
-        time.sleep(0.05)
-    assert [p["identity"] for p in people["participants"]] == ["phone-4321"]
+
+    def joined() -> list[dict]:
+        url = team_server.api(f"/rooms/{sid}/participants")
+        return session.get(url, timeout=10).json()["participants"]
+
+    people = wait_until(joined, timeout=10, interval=0.05)
+    assert [p["identity"] for p in people] == ["phone-4321"]
     assert call.sid
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.helpers import wait_until
 from tests.helpers.event_stream import EventStreamReader
 
 HOLD_ALL = '[[route]]\nnumber = "*"\nhold = true\n'
@@ -28,13 +28,6 @@ def held_caller(team_server, sandbox):
     assert added.data["data"]["call_sid"] == call.sid
     yield call.sid, stream, token
     stream.close()
-
-
-def _wait_until(condition, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 def test_twenty_operators_race_for_a_caller_and_exactly_one_wins(team_server, held_caller):
@@ -78,7 +71,7 @@ def test_the_winner_puts_the_caller_in_a_room_and_history_says_who(team_server, 
         people = bob.get(url, timeout=10).json()["participants"]
         return [(p["identity"], p["call_sid"], p["kind"]) for p in people]
 
-    _wait_until(lambda: joined() == [("phone-4321", call_sid, "phone")])
+    wait_until(lambda: joined() == [("phone-4321", call_sid, "phone")], timeout=10)
     history = bob.get(team_server.api(f"/history?text={call_sid}"), timeout=10).json()["calls"]
     assert [(c["room"], c["operator"], c["direction"]) for c in history] == [
         ("Support", "bob", "inbound")
