@@ -30,6 +30,8 @@ class EventBridge(QObject):
     request_logged = Signal(object)
     caller_waiting = Signal(object)  # CallerWaiting: an incoming caller is on hold
     routes_loaded = Signal(object)  # RoutesLoaded: the webhook reread routes.toml
+    team_event_received = Signal(object)  # TeamEvent: claims, presence, actions (team mode)
+    team_state_changed = Signal(str, str)  # the team stream's state and why (team mode)
 
     history: CallHistory | None = None  # status callbacks are recorded here as they arrive
 
@@ -46,6 +48,14 @@ class EventBridge(QObject):
             self.caller_waiting.emit(event)
         elif isinstance(event, RoutesLoaded):
             self.routes_loaded.emit(event)
+
+    def deliver_team(self, event: object) -> None:
+        """Hand one team event (no webhook counterpart) to the GUI thread; any thread."""
+        self.team_event_received.emit(event)
+
+    def deliver_state(self, state: str, detail: str = "") -> None:
+        """Hand the team stream's state (connected, reconnecting, refused...) to the GUI thread."""
+        self.team_state_changed.emit(state, detail)
 
     def _record(self, event: CallStatusEvent) -> None:
         history = self.history
