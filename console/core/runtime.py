@@ -28,7 +28,7 @@ HEALTH_TIMEOUT = 5.0
 class Runtime:
     """What one session talks to: a gateway, the webhook it serves, and how to stop it all."""
 
-    mode: str  # "sandbox" or "live"
+    mode: str  # "sandbox", "live" or "team"
     account_sid: str
     gateway: Gateway
     webhook: WebhookServer
@@ -37,6 +37,7 @@ class Runtime:
     sandbox_url: str = ""  # where the sandbox's REST API answers, in sandbox mode
     tunnel: Tunnel | None = None  # what makes public_url reach the webhook, in live mode
     history: CallHistory | None = None  # where calls and their statuses are recorded
+    operator: str = ""  # team mode: the operator this console works as
     _cleanups: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
