@@ -108,7 +108,10 @@ def start_runtime(
     ring_delay: float = 1.0,
     secrets: SecretStore | None = None,
 ) -> Started:
-    """Live mode when credentials exist (and sandbox mode is not forced), else the sandbox."""
+    """Team mode when a team is set, else live mode when credentials exist, else the sandbox.
+
+    Forcing sandbox mode skips both the team and the credentials.
+    """
     import phonenumbers  # noqa: F401 - loaded here, so the dial pad never waits for it
 
     from console.core.credentials import resolve_credentials
@@ -116,6 +119,14 @@ def start_runtime(
     from console.core.secrets_store import SecretStore
 
     secrets = secrets or SecretStore()
+    if not force_sandbox:
+        from console.core.team_runtime import start_team
+        from console.core.team_settings import resolve_team
+
+        login = resolve_team(preferences, secrets, env)  # ValueError: a half-set team, in words
+        if login is not None:
+            team = start_team(login, bridge.deliver, bridge.deliver_team, bridge.deliver_state)
+            return Started(team, secrets)
     credentials = None if force_sandbox else resolve_credentials(preferences, secrets, env)
     if credentials is None:
         runtime = start_sandbox(bridge.deliver, preferences.webhook_port, ring_delay)
@@ -173,6 +184,8 @@ def open_console(
     bridge.call_status_received.connect(window.routing.on_bridge_call_status)
     bridge.caller_waiting.connect(window.routing.on_bridge_caller_waiting)
     bridge.routes_loaded.connect(window.on_bridge_routes_loaded)
+    bridge.team_state_changed.connect(window.team_view.on_bridge_team_state_changed)
+    bridge.team_event_received.connect(window.team_view.on_bridge_team_event)
     bridge.setParent(window)
     runner.setParent(window)
     collector = GuiThreadCollector(window)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, TextIO
 
 from console.commands import arguments, dial_command
-from console.commands.scripting import CommandError, connect, reported
+from console.commands.scripting import CommandError, connect, in_a_team, reported
 
 if TYPE_CHECKING:
     from console.core.calls.history import HistoryEntry, HistoryStore
@@ -107,7 +107,7 @@ def run_history(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def _history(args: argparse.Namespace) -> Iterator[HistoryStore]:
-    """This computer's history; the team's with --database, or in a team (SWITCHBOARD_SERVER)."""
+    """This computer's history; the team's with --database, or in a team (server or Settings)."""
     from console.core.calls.history import CallHistory
     from console.core.gateways.team_gateway import TeamGateway
 
@@ -115,16 +115,12 @@ def _history(args: argparse.Namespace) -> Iterator[HistoryStore]:
         with _team_history(args) as history:
             yield history
         return
-    gateway, _ = connect() if _in_a_team() else (None, None)
+    gateway, _ = connect() if in_a_team() else (None, None)
     if isinstance(gateway, TeamGateway):
         yield _ServerHistory(gateway)  # type: ignore[misc]
         return
     with CallHistory() as history:
         yield history
-
-
-def _in_a_team() -> bool:
-    return bool(os.environ.get("SWITCHBOARD_SERVER") or os.environ.get("SWITCHBOARD_TOKEN"))
 
 
 class _ServerHistory:

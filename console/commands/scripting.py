@@ -66,26 +66,38 @@ def reported(command: Callable[[argparse.Namespace], int]) -> Callable[..., int]
     return run
 
 
+def in_a_team() -> bool:
+    """Whether commands go through a team server: SWITCHBOARD_SERVER/TOKEN, or Settings ▸ Team."""
+    from console.core.gateways.team_gateway import SERVER_VARIABLE, TOKEN_VARIABLE
+    from console.core.preferences import Preferences
+
+    if os.environ.get(SERVER_VARIABLE) or os.environ.get(TOKEN_VARIABLE):
+        return True
+    return bool(Preferences.default().team_server)
+
+
 def connect() -> tuple[Gateway | TeamGateway, Preferences]:
     """The gateway the window would use (same settings and credentials), and the preferences.
 
-    With SWITCHBOARD_SERVER and SWITCHBOARD_TOKEN set, it is the team server's, as this operator.
+    In a team (SWITCHBOARD_SERVER and SWITCHBOARD_TOKEN, or Settings ▸ Team), it is the team
+    server's, as this operator.
     """
     from console.core.credentials import resolve_credentials
     from console.core.gateways.gateway import Gateway
-    from console.core.gateways.team_gateway import TeamGateway, team_login
+    from console.core.gateways.team_gateway import TeamGateway
     from console.core.gateways.twilio_http import make_client
     from console.core.preferences import Preferences
     from console.core.secrets_store import SecretStore
+    from console.core.team_settings import resolve_team
 
-    preferences = Preferences.default()
+    preferences, secrets = Preferences.default(), SecretStore()
     try:
-        login = team_login(os.environ)
+        login = resolve_team(preferences, secrets, os.environ)
     except ValueError as error:
         raise CommandError(str(error), EXIT_USAGE) from None
     if login is not None:
         return TeamGateway(login.server, login.token), preferences
-    credentials = resolve_credentials(preferences, SecretStore(), os.environ)
+    credentials = resolve_credentials(preferences, secrets, os.environ)
     if credentials is None:
         raise CommandError(
             "no Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or "

@@ -246,6 +246,15 @@ class Preferences:
             "tunnel/public_url", normalize_public_url(value) if value.strip() else ""
         )
 
+    @property
+    def team_server(self) -> str:
+        """The team server's base URL set in Settings ▸ Team, or "" when not in a team."""
+        return _text(self._settings.value("team/server")).strip().rstrip("/")
+
+    @team_server.setter
+    def team_server(self, value: str) -> None:
+        self._settings.setValue("team/server", value.strip().rstrip("/"))
+
     def previous_voice_url(self, number_sid: str) -> str:
         """The VoiceUrl a number had before Switchboard routed it here ("" if none kept)."""
         return _text(self._settings.value(f"routing/{number_sid}/previous_voice_url"))

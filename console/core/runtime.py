@@ -31,13 +31,15 @@ class Runtime:
     mode: str  # "sandbox", "live" or "team"
     account_sid: str
     gateway: Gateway
-    webhook: WebhookServer
+    webhook: WebhookServer | None  # None in team mode: the team server serves the webhook
     public_url: str
     notes: list[str] = field(default_factory=list)
     sandbox_url: str = ""  # where the sandbox's REST API answers, in sandbox mode
     tunnel: Tunnel | None = None  # what makes public_url reach the webhook, in live mode
     history: CallHistory | None = None  # where calls and their statuses are recorded
     operator: str = ""  # team mode: the operator this console works as
+    team_state: tuple[str, str] = ("", "")  # team mode: the event stream's state and why
+    team_stream: object | None = None  # team mode: the TeamEventStream feeding the window
     _cleanups: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -46,6 +48,9 @@ class Runtime:
     @property
     def label(self) -> str:
         """The mode as the status bar shows it."""
+        if self.mode == "team":
+            host = self.public_url.split("://", 1)[-1]
+            return " · ".join(part for part in ("Team", host, self.operator) if part)
         return "Sandbox" if self.mode == "sandbox" else f"Live · {self.account_sid}"
 
     def outbound_url(self, room: str, identity: str) -> str:
@@ -66,7 +71,8 @@ class Runtime:
         """Create calls with url and check signatures against it (e.g. after a tunnel reconnect)."""
         public = url.strip().rstrip("/")
         self.public_url = public
-        self.webhook.app.config["PUBLIC_URL"] = public
+        if self.webhook is not None:
+            self.webhook.app.config["PUBLIC_URL"] = public
 
     def check_health(self) -> str:
         """'' when /health echoes our nonce through the public URL; else the reason it did not."""

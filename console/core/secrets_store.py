@@ -15,7 +15,8 @@ SERVICE = "switchboard"
 AUTH_TOKEN = "auth_token"
 API_SECRET = "api_secret"
 NGROK_AUTHTOKEN = "ngrok_authtoken"
-NAMES = frozenset({AUTH_TOKEN, API_SECRET, NGROK_AUTHTOKEN})
+TEAM_TOKEN = "team_token"  # this operator's token for the team server
+NAMES = frozenset({AUTH_TOKEN, API_SECRET, NGROK_AUTHTOKEN, TEAM_TOKEN})
 
 # keyrings.alt backends that keep secrets in a plain (or merely encoded) file.
 _FILE_BACKENDS = frozenset(

@@ -43,6 +43,7 @@ from console.core.preferences import (
 )
 from console.core.secrets_store import SecretStore
 from console.tasks import TaskRunner
+from console.ui.dialogs.team_settings import TeamSettingsBox
 from console.ui.dialogs.tunnel_settings import TunnelSettingsBox
 from console.ui.window.attention import set_sound_enabled, sound_enabled
 
@@ -94,6 +95,7 @@ class SettingsDialog(QDialog):
         self._runner, self._check = runner, check
         self._overrides = env_overrides(env)
         self._tunnel = TunnelSettingsBox(env)
+        self._team = TeamSettingsBox(env, runner)
         self._testing = False
         self.setWindowTitle("Settings")
         self._build()
@@ -116,12 +118,14 @@ class SettingsDialog(QDialog):
 
     def is_valid(self) -> bool:
         """Whether every editable field holds an acceptable value (empty SIDs are fine)."""
-        return not any(self._field_errors().values()) and not self._tunnel.problem()
+        problems = self._tunnel.problem() or self._team.problem()
+        return not any(self._field_errors().values()) and not problems
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         layout.addWidget(self._account_box())
         layout.addWidget(self._tunnel)
+        layout.addWidget(self._team)
         layout.addWidget(self._console_box())
         self._buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -252,11 +256,13 @@ class SettingsDialog(QDialog):
         self._port.setValue(self._preferences.webhook_port)
         self._sound.setChecked(sound_enabled(self._preferences))
         self._tunnel.load(self._preferences, self._secrets)
+        self._team.load(self._preferences, self._secrets)
 
     def _connect_signals(self) -> None:
         for edit in self._edits.values():
             edit.textChanged.connect(self.on_field_edited)
         self._tunnel.edited.connect(self.on_field_edited)
+        self._team.edited.connect(self.on_field_edited)
         self._test_button.clicked.connect(self.on_test_clicked)
         self._buttons.accepted.connect(self.accept)
         self._buttons.rejected.connect(self.reject)
@@ -277,7 +283,7 @@ class SettingsDialog(QDialog):
             label.setText(errors.get(name, ""))
             label.setVisible(bool(errors.get(name)))
         valid = not any(errors.values())
-        self._ok.setEnabled(valid and not self._tunnel.problem())
+        self._ok.setEnabled(valid and not self._tunnel.problem() and not self._team.problem())
         self._test_button.setEnabled(valid and not self._testing)
 
     @Slot()
@@ -327,6 +333,7 @@ class SettingsDialog(QDialog):
         prefs.webhook_port = self._port.value()
         set_sound_enabled(prefs, self._sound.isChecked())
         self._tunnel.save(prefs, self._secrets)
+        self._team.save(prefs, self._secrets)
         for name, edit in self._edits.items():
             if name in self._overrides:
                 continue  # the environment's value is never copied into storage

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QWidget
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from console.call_routing import CallRouting
 from console.controller import ConsoleController
@@ -25,6 +25,7 @@ from console.ui.window.attention import WaitingAttention
 from console.ui.window.event_log import EventLog, describe_request
 from console.ui.window.quit_guard import QuitGuard
 from console.ui.window.status_bar import ConsoleStatusBar
+from console.ui.window.team_state import TeamStateView
 from console.ui.window.window_actions import WindowActions
 from console.ui.window.window_dialogs import WindowDialogs
 from webhook.events import RequestLogged, RoutesLoaded
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self.event_log = EventLog(self)
         self.status = ConsoleStatusBar(self)
         self.setStatusBar(self.status)
+        self.team_view = TeamStateView(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.event_log)
         self.event_log.hide()
         self._build_layout()
@@ -113,7 +115,13 @@ class MainWindow(QMainWindow):
         main.setContentsMargins(8, 8, 8, 0)
         for splitter in (top, bottom, main):
             splitter.setChildrenCollapsible(False)  # no panel can be dragged out of sight
-        self.setCentralWidget(main)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.team_view.banner)  # team mode: shown while the display is stale
+        column.addWidget(main, 1)
+        self.setCentralWidget(central)
         self.setTabOrder(self.rooms.rooms_view, self.rooms.participants_view)
 
     def _connect_signals(self) -> None:
@@ -183,13 +191,17 @@ class MainWindow(QMainWindow):
         self.actions.settings.setEnabled(True)
         self.actions.route.setEnabled(True)
         self.actions.set_sandbox(runtime.mode == "sandbox")
+        self.actions.set_team(runtime.mode == "team")
         if runtime.mode == "live":
             self.controller.load_account_name()
         self.controller.load_numbers()
         self.controller.refresh()
         self.refresh_timer.start()
         self.tick_timer.start()
-        self.health.start(runtime, watcher)
+        if runtime.mode == "team":
+            self.team_view.start()  # the stream's state stands for the webhook's health
+        else:
+            self.health.start(runtime, watcher)
         if self.preferences.last_room:
             self.dial_pad.set_room(self.preferences.last_room)
         self.dial_pad.focus_number()
@@ -313,7 +325,11 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def on_controller_account_named(self, name: str) -> None:
-        self.account_name = name
+        runtime = self.controller.runtime
+        if runtime is not None and runtime.mode == "team":
+            runtime.operator = name  # team mode: the operator this token signs in as
+        else:
+            self.account_name = name
         self._show_mode()
 
     def _show_mode(self) -> None:
@@ -323,7 +339,8 @@ class MainWindow(QMainWindow):
         label = runtime.label
         if runtime.mode == "live" and self.account_name:
             label = f"Live · {self.account_name}"
-        self.status.set_mode(label, runtime.public_url, runtime.account_sid)
+        webhook = "" if runtime.mode == "team" else runtime.public_url  # the server serves it
+        self.status.set_mode(label, webhook, runtime.account_sid)
 
     @Slot(str)
     def on_action_done(self, message: str) -> None:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QStatusBar, QWidget
 
-GREEN, RED, GREY = "#1e8449", "#c0392b", "#7f8c8d"
+GREEN, RED, GREY, AMBER = "#1e8449", "#c0392b", "#7f8c8d", "#b9770e"
+TEAM_STATES = {  # the team stream's state: colour, words, what the tooltip explains
+    "connecting": (GREY, "connecting…", "Opening the team server's event stream."),
+    "connected": (GREEN, "connected", "Events arrive from the team server as they happen."),
+    "reconnecting": (
+        AMBER,
+        "reconnecting…",
+        "The team server is lost; the window shows the last state and refuses actions.",
+    ),
+    "refused": (RED, "token refused", "The team server refused this operator's token."),
+    "closed": (GREY, "closed", "The event stream is closed."),
+}
 
 
 class ConsoleStatusBar(QStatusBar):
@@ -38,8 +49,15 @@ class ConsoleStatusBar(QStatusBar):
         """Show the mode (Sandbox, or Live with the account's name) and the webhook's URL."""
         self.mode.setText(f"<b>{label}</b>")
         self.mode.setToolTip(f"Account {account_sid}" if account_sid else "")
+        self.webhook.setVisible(bool(webhook_url))  # team mode: the team server serves it
         self.webhook.setText(f" · webhook {webhook_url}")
         self.webhook.setToolTip("Where Twilio sends this console's calls and callbacks")
+
+    def set_team_state(self, state: str, detail: str = "") -> None:
+        """Team mode: ● connected (green), reconnecting (amber) or token refused (red)."""
+        colour, text, explained = TEAM_STATES.get(state, (GREY, state, ""))
+        self.health.setText(f'<span style="color:{colour}">●</span> {text}')
+        self.health.setToolTip(f"{explained} {detail}".strip())
 
     def set_health(self, problem: str, checked: bool = True) -> None:
         """Green when the last check passed, red with the reason when not."""

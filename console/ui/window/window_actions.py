@@ -143,6 +143,10 @@ class WindowActions(QObject):
         self.simulate.setVisible(sandbox)
         self.sandbox_details.setVisible(sandbox)
 
+    def set_team(self, team: bool) -> None:
+        """In a team the server owns the numbers' webhooks: no routing them to this console."""
+        self.route.setVisible(not team)
+
     # -- context menus ---------------------------------------------------------------------
 
     def connect_context_menus(self) -> None:

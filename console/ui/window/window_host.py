@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QMenuBar
 
     from console.call_routing import CallRouting
@@ -37,6 +38,7 @@ class WindowHost(Protocol):
     status: ConsoleStatusBar
     dialogs: WindowDialogs
     quit_guard: Quitter
+    refresh_timer: QTimer
 
     def menuBar(self) -> QMenuBar: ...
 

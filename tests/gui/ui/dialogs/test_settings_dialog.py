@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from console.core.gateways.gateway import TwilioError
-from console.core.secrets_store import API_SECRET, AUTH_TOKEN, SERVICE, SecretStore
+from console.core.secrets_store import API_SECRET, AUTH_TOKEN, SERVICE, TEAM_TOKEN, SecretStore
 from console.tasks import TaskRunner
 from console.ui.dialogs.settings_dialog import SettingsDialog
 
@@ -257,7 +257,7 @@ def test_tab_walks_the_form_top_to_bottom(qtbot, make_dialog):
     control(dialog, "Account SID").setFocus()
     qtbot.waitUntil(lambda: control(dialog, "Account SID").hasFocus())
     order = []
-    for _ in range(12):
+    for _ in range(14):
         order.append(dialog.focusWidget().accessibleName())
         qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
     assert order == [
@@ -268,6 +268,8 @@ def test_tab_walks_the_form_top_to_bottom(qtbot, make_dialog):
         "Test",
         "Tunnel",
         "Agent API",  # the default provider's one field; the others are hidden
+        "Team server",
+        "Operator token",  # its sign-in test waits for a server and a token
         "Region",
         "Refresh interval",
         "Webhook port",
@@ -309,3 +311,39 @@ def test_a_manual_tunnel_needs_a_url(qtbot, make_dialog, preferences):
     assert control(dialog, "OK").isEnabled()
     dialog.accept()
     assert preferences.public_url == "https://switchboard.example.com"
+
+
+def test_team_settings_keep_the_token_in_the_keyring_and_check_the_url(
+    qtbot, make_dialog, preferences, memory_keyring
+):
+    dialog = make_dialog()
+    type_into(qtbot, dialog, "Operator token", "op-token-1")
+    assert "Enter the team server's URL" in control(dialog, "Team error").text()
+    assert not control(dialog, "OK").isEnabled()
+    type_into(qtbot, dialog, "Team server", "team.example.com")  # no scheme
+    assert "http(s) URL" in control(dialog, "Team error").text()
+    assert not control(dialog, "OK").isEnabled()
+    control(dialog, "Team server").clear()
+    type_into(qtbot, dialog, "Team server", "https://team.example.com/")
+    assert control(dialog, "OK").isEnabled() and control(dialog, "Test team sign-in").isEnabled()
+    with qtbot.waitSignal(dialog.settings_saved, timeout=2000):
+        click(qtbot, dialog, "OK")
+    assert preferences.team_server == "https://team.example.com"
+    assert memory_keyring.passwords[(SERVICE, TEAM_TOKEN)] == "op-token-1"
+    assert "op-token-1" not in Path(preferences.settings.fileName()).read_text()
+
+
+def test_a_team_from_the_environment_is_shown_but_never_stored(
+    qtbot, preferences, secrets, runner, memory_keyring
+):
+    env = {"SWITCHBOARD_SERVER": "https://team.example.com", "SWITCHBOARD_TOKEN": "env-token"}
+    dialog = SettingsDialog(preferences, secrets, env, runner, lambda credentials: "")
+    qtbot.addWidget(dialog)
+    for name, variable in (("Team server", "SERVER"), ("Operator token", "TOKEN")):
+        assert not control(dialog, name).isEnabled()
+        assert control(dialog, name).placeholderText() == f"from SWITCHBOARD_{variable}"
+        assert control(dialog, name).text() == ""
+    with qtbot.waitSignal(dialog.settings_saved, timeout=2000):
+        click(qtbot, dialog, "OK")
+    assert preferences.team_server == ""
+    assert (SERVICE, TEAM_TOKEN) not in memory_keyring.passwords
