@@ -60,6 +60,9 @@ def build_parser(commands: bool = True) -> argparse.ArgumentParser:
     from console.commands import room_commands
 
     room_commands.add_parsers(sub)
+    from console.commands import team_commands
+
+    team_commands.add_parsers(sub)
     from console.commands import server_command
 
     server_command.add_parser(sub)

@@ -3,7 +3,9 @@
 It answers what the window, the controller and the CLI ask of `Gateway` (rooms, participants,
 dialing, hanging up, numbers), and raises the same `TwilioError`: Twilio's refusals keep their
 code and message, as the server passes them on. A refused operator token is `TeamAuthError`.
-Reads are retried on network trouble and 5xx; writes are sent once (a dial is never repeated).
+What only a team has (the waiting line, the shared routes, presence) has its own methods and
+typed refusals. Reads are retried on network trouble and 5xx; writes are sent once (a dial or a
+claim is never repeated).
 """
 
 from __future__ import annotations
@@ -21,6 +23,15 @@ import requests
 from console.core.calls.history import HistoryEntry
 from console.core.calls.records import Call, Participant, PhoneNumber, Recording, Room
 from console.core.gateways.gateway import RETRY_DELAYS, TwilioError, _maybe_sent
+from console.core.gateways.team_records import (
+    ClaimedByOther,
+    OperatorPresence,
+    TeamCaller,
+    TeamRoutes,
+    TeamRoutesChanged,
+    TeamRoutesInvalid,
+    caller_from,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,15 +84,25 @@ def _error(answer: requests.Response) -> TwilioError:
         error = {}
     error = error if isinstance(error, dict) else {}
     message = str(error.get("message") or f"The team server answered HTTP {answer.status_code}")
-    kind = error.get("kind", "")
-    if answer.status_code == 401 or kind == "auth":
-        return TeamAuthError(message, 0, answer.status_code)
+    kind, status = error.get("kind", ""), answer.status_code
+    if status == 401 or kind == "auth":
+        return TeamAuthError(message, 0, status)
+    if kind == "claimed":
+        holder = str(error.get("holder") or "")
+        words = f"{holder} is already handling this caller." if holder else message
+        return ClaimedByOther(words, holder, status)
+    if kind == "routes_changed":
+        current = TeamRoutes(int(error.get("version") or 0), str(error.get("toml") or ""))
+        return TeamRoutesChanged(message, current, status)
+    if kind == "routes":
+        line, key = int(error.get("line") or 0), str(error.get("key") or "")
+        return TeamRoutesInvalid(message, line, key, str(error.get("problem") or message), status)
     if kind == "twilio":
-        code, status = int(error.get("code") or 0), int(error.get("twilio_status") or 0)
-        return TwilioError(message, code, status)
-    if kind == "database" or answer.status_code >= 500:
-        return TeamUnreachable(message, 0, answer.status_code)
-    return TwilioError(message, 0, answer.status_code)
+        code, twilio_status = int(error.get("code") or 0), int(error.get("twilio_status") or 0)
+        return TwilioError(message, code, twilio_status)
+    if kind == "database" or status >= 500:
+        return TeamUnreachable(message, 0, status)
+    return TwilioError(message, 0, status)
 
 
 def _call_target(url: str) -> tuple[str, str]:
@@ -148,6 +169,10 @@ class TeamGateway:
     def _post(self, path: str, payload: object | None = None) -> Any:
         """A write: sent once."""
         return self._send("POST", path, payload if payload is not None else {}).json()
+
+    def _put(self, path: str, payload: object) -> Any:
+        """A write: sent once."""
+        return self._send("PUT", path, payload).json()
 
     def check_credentials(self) -> str:
         """This token's operator name (raises TeamAuthError when the token is refused)."""
@@ -270,6 +295,48 @@ class TeamGateway:
             query.append(("operator", operator))
         rows = self._get(f"/history?{urlencode(query)}")["calls"]
         return [(record_from(HistoryEntry, row), str(row.get("operator") or "")) for row in rows]
+
+    def waiting(self) -> list[TeamCaller]:
+        """The callers waiting now, longest-waiting first, with who is handling each."""
+        return [caller_from(found) for found in self._get("/waiting")["waiting"]]
+
+    def claim(self, call_sid: str) -> TeamCaller:
+        """Claim a waiting caller; ClaimedByOther (naming the holder) when another has them."""
+        return caller_from(self._post(f"/waiting/{quote(call_sid, safe='')}/claim")["waiting"])
+
+    def place_waiting(self, call_sid: str, room: str, identity: str = "") -> tuple[str, str]:
+        """Put a waiting caller in a room, claiming them first if nobody holds them.
+
+        Returns (room, the identity the caller joined as); ClaimedByOther when another holds them.
+        """
+        path = f"/waiting/{quote(call_sid, safe='')}/place"
+        data = self._post(path, {"room": room, "identity": identity})
+        return str(data["room"]), str(data["identity"])
+
+    def release(self, call_sid: str) -> None:
+        """Give a caller this operator holds back to the team."""
+        self._post(f"/waiting/{quote(call_sid, safe='')}/release")
+
+    def routes(self) -> TeamRoutes:
+        """The team's routes and their version (0 and no text when never saved)."""
+        data = self._get("/routes")
+        return TeamRoutes(int(data["version"]), str(data["toml"]))
+
+    def replace_routes(self, toml: str, version: int) -> TeamRoutes:
+        """Replace the routes if still at version: TeamRoutesChanged (with the current ones) if
+        not, TeamRoutesInvalid (line, key, problem) when the text is not valid routes.toml."""
+        data = self._put("/routes", {"toml": toml, "version": version})
+        return TeamRoutes(int(data["version"]), str(data["toml"]))
+
+    def presence(self) -> list[OperatorPresence]:
+        """The operators online and what each is doing ("online" when the server does not say)."""
+        data = self._get("/operators")
+        if isinstance(data.get("operators"), list):
+            return [
+                OperatorPresence(str(o["name"]), str(o.get("activity") or "online"))
+                for o in data["operators"]
+            ]
+        return [OperatorPresence(str(name), "online") for name in data.get("online", [])]
 
     def fetch_call(self, sid: str) -> Call:
         """One call as the team's history has it now (status, duration, error)."""
