@@ -247,6 +247,16 @@ class Preferences:
         )
 
     @property
+    def waiting_sound(self) -> bool:
+        """Whether a new waiting caller also beeps (off unless the operator turned it on)."""
+        value = self._settings.value("attention/sound", False)
+        return value is True or str(value).lower() in ("true", "1")
+
+    @waiting_sound.setter
+    def waiting_sound(self, enabled: bool) -> None:
+        self._settings.setValue("attention/sound", bool(enabled))
+
+    @property
     def team_server(self) -> str:
         """The team server's base URL set in Settings ▸ Team, or "" when not in a team."""
         return _text(self._settings.value("team/server")).strip().rstrip("/")

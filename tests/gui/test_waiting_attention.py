@@ -6,7 +6,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QCheckBox, QDialog, QTableView
 
-from console.ui.window.attention import sound_enabled
 from tests.gui.conftest import ring_waiting_caller, sandbox_control
 from tests.gui.test_console_window import WAIT
 from tests.helpers.widgets import by_name
@@ -44,7 +43,7 @@ def test_each_new_caller_alerts_and_counts_in_the_title(qtbot, hold_routes, sess
 
 def test_the_sound_is_set_in_settings(qtbot, hold_routes, session):
     window = session.window
-    assert not sound_enabled(window.preferences)
+    assert not window.preferences.waiting_sound
     qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
     dialog = window.findChild(QDialog, "settings")
     qtbot.waitUntil(dialog.isVisible)
@@ -52,7 +51,7 @@ def test_the_sound_is_set_in_settings(qtbot, hold_routes, session):
     assert not sound.isChecked()
     qtbot.mouseClick(sound, Qt.MouseButton.LeftButton)
     dialog.accept()
-    assert sound_enabled(window.preferences)
+    assert window.preferences.waiting_sound
     ring_waiting_caller(qtbot, session)
     assert window.attention.beeps == 1
 

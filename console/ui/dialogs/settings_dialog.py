@@ -45,7 +45,6 @@ from console.core.secrets_store import SecretStore
 from console.tasks import TaskRunner
 from console.ui.dialogs.team_settings import TeamSettingsBox
 from console.ui.dialogs.tunnel_settings import TunnelSettingsBox
-from console.ui.window.attention import set_sound_enabled, sound_enabled
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +253,7 @@ class SettingsDialog(QDialog):
         self._region.setCurrentIndex(max(self._region.findData(self._preferences.region), 0))
         self._refresh.setValue(self._preferences.refresh_interval)
         self._port.setValue(self._preferences.webhook_port)
-        self._sound.setChecked(sound_enabled(self._preferences))
+        self._sound.setChecked(self._preferences.waiting_sound)
         self._tunnel.load(self._preferences, self._secrets)
         self._team.load(self._preferences, self._secrets)
 
@@ -331,7 +330,7 @@ class SettingsDialog(QDialog):
         prefs.region = self._region.currentData()
         prefs.refresh_interval = self._refresh.value()
         prefs.webhook_port = self._port.value()
-        set_sound_enabled(prefs, self._sound.isChecked())
+        prefs.waiting_sound = self._sound.isChecked()
         self._tunnel.save(prefs, self._secrets)
         self._team.save(prefs, self._secrets)
         for name, edit in self._edits.items():

@@ -10,19 +10,7 @@ from console.models.number_text import display_number
 from console.models.waiting_model import WaitingModel
 
 TITLE = "Switchboard"
-SOUND_KEY = "attention/sound"  # in the console's QSettings, beside the other preferences
 NOTICE_MS = 10_000
-
-
-def sound_enabled(preferences: Preferences) -> bool:
-    """Whether a new waiting caller also beeps (off unless the operator turned it on)."""
-    value = preferences.settings.value(SOUND_KEY, False)
-    return value is True or str(value).lower() in ("true", "1")
-
-
-def set_sound_enabled(preferences: Preferences, enabled: bool) -> None:
-    """Turn the beep for new waiting callers on or off."""
-    preferences.settings.setValue(SOUND_KEY, bool(enabled))
 
 
 def waiting_title(count: int) -> str:
@@ -75,7 +63,7 @@ class WaitingAttention(QObject):
             self.tray.showMessage(
                 "Caller waiting", text, QSystemTrayIcon.MessageIcon.Information, NOTICE_MS
             )
-        if sound_enabled(self._preferences):
+        if self._preferences.waiting_sound:
             self.beeps += 1
             QApplication.beep()
 
