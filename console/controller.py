@@ -156,6 +156,11 @@ class ConsoleController(QObject):
             log.warning("could not keep the controls of %s in step: %s", room.unique_name, error)
         return self._with_controls(rooms), room, controls.book.marked(people, room.sid)
 
+    def reread_controls(self, room_sid: str) -> None:
+        """Someone else changed a room's mutes or recording: read them again on the next load."""
+        self._read_back.discard(room_sid)
+        self.refresh()
+
     def forget_room(self, room_sid: str) -> None:
         """A room ended: its mutes and recording state go with it."""
         self._read_back.discard(room_sid)

@@ -32,6 +32,27 @@ def tcp_sockets(state: str) -> Iterator[tuple[str, int, str]]:
                 yield _address(hex_ip), int(hex_port, 16), fields[9]
 
 
+def connections() -> Iterator[tuple[int, int, str]]:
+    """(local port, remote port, socket inode) of every established TCP connection."""
+    for table in ("tcp", "tcp6"):
+        path = PROC_NET / table
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == ESTABLISHED:
+                local, remote = fields[1].split(":")[1], fields[2].split(":")[1]
+                yield int(local, 16), int(remote, 16), fields[9]
+
+
+def holder_of(port: int, peer_port: int, pids: list[int]) -> int | None:
+    """Which of pids holds the server end (local port) of the connection from peer_port."""
+    inodes = {
+        inode for local, remote, inode in connections() if (local, remote) == (port, peer_port)
+    }
+    return next((pid for pid in pids if socket_inodes(pid) & inodes), None)
+
+
 def listening_on(port: int) -> set[str]:
     """The local addresses of every TCP socket listening on port."""
     return {address for address, bound, _ in tcp_sockets(LISTEN) if bound == port}

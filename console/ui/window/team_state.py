@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from console.ui.window.window_host import WindowHost
 
 STALE_STATES = frozenset({"reconnecting", "refused"})
+SHARED_ACTIONS = frozenset({"action", "call.placed", "call.moved"})  # another console's work
+CONTROL_ACTIONS = frozenset({"subscribe_rules", "recording_rules"})  # mutes and recording
 BANNER_STYLE = "background:#fdebd0; color:#6e2c00; padding:6px 10px; border:1px solid #b9770e;"
 
 
@@ -54,10 +56,25 @@ class TeamStateView(QObject):
 
     @Slot(object)
     def on_bridge_team_event(self, event: object) -> None:
-        """The server says this console was away too long: reload everything."""
-        if getattr(event, "kind", "") == RELOAD and self._team():
+        """Another operator acted (or this console was away too long): show the new state."""
+        kind, data = getattr(event, "kind", ""), getattr(event, "data", {}) or {}
+        if not self._team():
+            return
+        controller = self.window.controller
+        if kind == RELOAD:
             self.window.event_log.write("Away longer than the team keeps events: reloading")
-            self.window.controller.refresh()
+            controller.refresh()
+            return
+        runtime = controller.runtime
+        mine = runtime is not None and data.get("operator") == runtime.operator
+        if kind not in SHARED_ACTIONS or mine:
+            return  # this console's own actions show already
+        who, action = data.get("operator", "another operator"), data.get("action", kind)
+        self.window.event_log.write(f"{who}: {action.replace('_', ' ')}")
+        if action in CONTROL_ACTIONS and data.get("room_sid"):
+            controller.reread_controls(str(data["room_sid"]))  # their mute shows here too
+        else:
+            controller.refresh()
 
     def apply(self, state: str, detail: str = "") -> None:
         """Show state; grey the window when it is stale, and bring it back when it is not."""
