@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from webhook.names import InvalidName, check_identity, check_room_name
 from webhook.routes import (
@@ -34,6 +35,7 @@ Row = tuple[str, ...]
 CellErrors = dict[tuple[int, int], str]  # (row, column) -> what is wrong there
 Check = Callable[[Sequence[Row]], CellErrors]
 Stamp = tuple[int, int]  # (mtime_ns, size) of the file as it was read
+TEAM_SOURCE = "team routes"  # how errors name the team's routes (as the server names them)
 
 
 def route_rows(rules: RoutingRules) -> list[Row]:
@@ -162,18 +164,19 @@ def file_stamp(path: Path) -> Stamp | None:
 
 @dataclass(frozen=True)
 class LoadedRoutes:
-    """The routes file as the dialog found it: its rules, or its problem and raw text."""
+    """The routes as the dialog found them (a file, or the team's): rules, or problem and text."""
 
-    path: Path
+    path: Path | None  # None for the team's routes
     rules: RoutingRules | None  # None when the file is malformed or unreadable
     text: str | None = None  # the raw text of a malformed file (None if it cannot be read)
     error: RoutesError | None = None
     stamp: Stamp | None = None  # None when the file does not exist
+    version: int = 0  # the team's routes: the version a save starts from (0: never saved)
 
     @property
     def exists(self) -> bool:
-        """Whether there was a file to read."""
-        return self.stamp is not None
+        """Whether there were routes to read (a file, or routes the team saved)."""
+        return self.stamp is not None or self.version > 0
 
 
 def load_routes(path: Path) -> LoadedRoutes:
@@ -205,3 +208,37 @@ def save_if_unchanged(
     if not force and file_stamp(path) != stamp:
         raise RoutesChanged(f"{path} changed on disk after it was opened.")
     return save_routes(path, rules)
+
+
+class StoredTeamRoutes(Protocol):
+    """The team's routes as the team gateway returns them."""
+
+    version: int
+    toml: str
+
+
+class TeamRoutesServer(Protocol):
+    """Where the team's routes are kept: the team gateway."""
+
+    def routes(self) -> StoredTeamRoutes: ...
+
+    def replace_routes(self, toml: str, version: int) -> StoredTeamRoutes: ...
+
+
+def team_routes_loaded(stored: StoredTeamRoutes) -> LoadedRoutes:
+    """The team's routes as the dialog shows them: rules, or the problem and the text."""
+    try:
+        rules = parse_routes(stored.toml, TEAM_SOURCE)
+    except RoutesError as error:  # a server newer than this console: the text, to edit
+        return LoadedRoutes(None, None, stored.toml, error, version=stored.version)
+    return LoadedRoutes(None, rules, version=stored.version)
+
+
+def load_team_routes(server: TeamRoutesServer) -> LoadedRoutes:
+    """Read the team's routes from the server (blocking: run it on the TaskRunner)."""
+    return team_routes_loaded(server.routes())
+
+
+def save_team_routes(server: TeamRoutesServer, text: str, version: int) -> LoadedRoutes:
+    """Replace the team's routes if still at version (blocking); the server's refusals raise."""
+    return team_routes_loaded(server.replace_routes(text, version))

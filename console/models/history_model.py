@@ -34,12 +34,18 @@ def error_tip(entry: HistoryEntry) -> str:
     return reason_tooltip(entry.final_status or entry.status, entry.error_code, entry.error_message)
 
 
-class HistoryModel(RecordTableModel[HistoryEntry]):
-    """Calls from the history, keyed by Call SID."""
+def operator(entry: HistoryEntry) -> str:
+    """Who placed or took the call, in a team's history ('' in a desktop's)."""
+    return str(getattr(entry, "operator", ""))
 
-    def __init__(self, parent=None) -> None:
+
+class HistoryModel(RecordTableModel[HistoryEntry]):
+    """Calls from the history, keyed by Call SID; a team's history adds who handled each."""
+
+    def __init__(self, parent=None, *, operators: bool = False) -> None:
         columns = [
             Column[HistoryEntry]("When", when, chars=19),
+            *([Column[HistoryEntry]("Operator", operator, chars=12)] if operators else []),
             Column[HistoryEntry]("Direction", direction, chars=9),
             Column[HistoryEntry]("From", lambda e: display_number(e.from_), chars=18, stretch=1),
             Column[HistoryEntry]("To", lambda e: display_number(e.to), chars=18, stretch=1),

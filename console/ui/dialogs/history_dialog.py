@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QItemSelectionModel, QTimer, Signal, Slot
+from PySide6.QtCore import QItemSelectionModel, QSignalBlocker, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -22,13 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.calls.history import (
-    DEFAULT_LIMIT,
-    CallHistory,
-    HistoryEntry,
-    StatusRecord,
-    write_csv,
-)
+from console.core.calls.history import DEFAULT_LIMIT, CallHistory, HistoryEntry, StatusRecord
+from console.core.calls.team_history import TEAM_MOST, TeamHistory
 from console.models.history_model import HistoryModel
 from console.models.record_table_model import RECORD_ROLE
 from console.tasks import TaskRunner
@@ -48,6 +43,7 @@ STATUS_FILTERS: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("queued", ("queued", "initiated")),
 )
 DIRECTION_FILTERS = (("All", ""), ("outbound", "outbound"), ("inbound", "inbound"))
+History = CallHistory | TeamHistory  # this desktop's calls, or the team's (with operators)
 _ERROR_STYLE = "color: #c0392b;"
 
 
@@ -61,13 +57,16 @@ def _timeline(sid: str, statuses: list[StatusRecord]) -> str:
 
 
 class HistoryDialog(QDialog):
-    """Past calls newest first: search, filter by status and direction, export CSV, dial again."""
+    """Past calls newest first: search, filter by status and direction, export CSV, dial again.
+
+    Over the team's history it also shows who handled each call and filters by operator.
+    """
 
     dial_list_requested = Signal(object)  # list[HistoryEntry]: the calls to dial again
 
     def __init__(
         self,
-        history: CallHistory,
+        history: History,
         runner: TaskRunner,
         parent: QWidget | None = None,
         *,
@@ -77,6 +76,7 @@ class HistoryDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Call history")
         self._history, self._runner = history, runner
+        self._team = isinstance(history, TeamHistory)
         self._choose_path = choose_path or self._ask_export_path
         self._limit = limit
         self._query = 0  # the newest query sent; older answers are dropped
@@ -87,6 +87,9 @@ class HistoryDialog(QDialog):
         self._connect_signals()
         self.resize(self._wide_enough(), 520)
         self.refresh()
+        if isinstance(history, TeamHistory):
+            loaded, failed = self.on_operators_loaded, self.on_operators_failed
+            self._runner.submit(history.operators, loaded, failed)
 
     def _wide_enough(self) -> int:
         """Wide enough for every column at its usual width, within the screen."""
@@ -104,7 +107,13 @@ class HistoryDialog(QDialog):
         self.direction_filter = QComboBox(accessibleName="Direction filter")
         for label, value in DIRECTION_FILTERS:
             self.direction_filter.addItem(label, value)
-        self.model = HistoryModel(self)
+        self.operator_filter: QComboBox | None = None
+        if self._team:
+            self.operator_filter = QComboBox(accessibleName="Operator filter")
+            self.operator_filter.addItem("All", None)
+            grows = QComboBox.SizeAdjustPolicy.AdjustToContents  # names arrive after it shows
+            self.operator_filter.setSizeAdjustPolicy(grows)
+        self.model = HistoryModel(self, operators=self._team)
         self.table = RecordTableView(self.model, "History")
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setWordWrap(False)  # one line a call; the tooltip has the whole error
@@ -132,6 +141,11 @@ class HistoryDialog(QDialog):
         filters.addWidget(self.status_filter)
         filters.addWidget(direction_label)
         filters.addWidget(self.direction_filter)
+        if self.operator_filter is not None:
+            operator_label = QLabel("&Operator")
+            operator_label.setBuddy(self.operator_filter)
+            filters.addWidget(operator_label)
+            filters.addWidget(self.operator_filter)
         actions = QHBoxLayout()
         actions.addWidget(self.count, 1)
         actions.addWidget(self.export_button)
@@ -150,18 +164,23 @@ class HistoryDialog(QDialog):
         self._search_timer.timeout.connect(self.refresh)
         self.status_filter.currentIndexChanged.connect(self.on_filter_changed)
         self.direction_filter.currentIndexChanged.connect(self.on_filter_changed)
+        if self.operator_filter is not None:
+            self.operator_filter.currentIndexChanged.connect(self.on_filter_changed)
         self.table.selectionModel().selectionChanged.connect(self.on_table_selection_changed)
         self.export_button.clicked.connect(self.on_export_clicked)
         self.dial_button.clicked.connect(self.on_dial_clicked)
         self.buttons.rejected.connect(self.reject)
 
     def filters(self) -> dict[str, Any]:
-        """The search as shown: text, statuses and direction, for CallHistory.search."""
-        return {
+        """The search as shown: text, statuses, direction (and operator), for history.search."""
+        shown = {
             "text": self.search.text(),
             "status": self.status_filter.currentData(),
             "direction": self.direction_filter.currentData() or None,
         }
+        if self.operator_filter is not None:
+            shown["operator"] = self.operator_filter.currentData() or None
+        return shown
 
     def selected_entries(self) -> list[HistoryEntry]:
         """The selected calls in table order, or every call shown when none is selected."""
@@ -195,6 +214,7 @@ class HistoryDialog(QDialog):
         kept = {entry.sid for entry in self.selected_entries()} if self._has_selection() else set()
         self.model.set_records(entries)
         self._reselect(kept)
+        self._add_operators(str(getattr(entry, "operator", "")) for entry in entries)
         self.on_table_selection_changed()  # a reset clears the selection without a signal
         shown = len(entries)
         text = f"{shown} call{'' if shown == 1 else 's'}"
@@ -211,6 +231,29 @@ class HistoryDialog(QDialog):
             return
         self.count.setText(_error_text(error))
         self.count.setStyleSheet(_ERROR_STYLE)
+
+    @Slot(object)
+    def on_operators_loaded(self, names: object) -> None:
+        """The operators online: each can be chosen in the Operator filter."""
+        if shiboken6.isValid(self):
+            assert isinstance(names, list)
+            self._add_operators(names)
+
+    @Slot(object)
+    def on_operators_failed(self, error: object) -> None:
+        """The filter still offers every operator the history shows; the search says the rest."""
+
+    def _add_operators(self, names: Iterable[str]) -> None:
+        """Offer these operators in the filter, in name order, keeping the one chosen."""
+        combo = self.operator_filter
+        if combo is None:
+            return
+        known = {combo.itemData(i) for i in range(1, combo.count())}
+        every = sorted(known | {n for n in names if n}, key=str.casefold)
+        with QSignalBlocker(combo):  # the chosen operator stays chosen: no new search
+            for place, name in enumerate(every, start=1):  # "All" stays first
+                if name not in known:
+                    combo.insertItem(place, name, name)
 
     def _search_answered(self, query: int) -> bool:
         self._searching = False
@@ -296,7 +339,10 @@ class HistoryDialog(QDialog):
     def on_export_done(self, path: str, written: object) -> None:
         if shiboken6.isValid(self):
             self.export_button.setEnabled(True)
-            self.count.setText(f"Exported {written} call{'' if written == 1 else 's'} to {path}")
+            text = f"Exported {written} call{'' if written == 1 else 's'} to {path}"
+            if self._team and isinstance(written, int) and written >= TEAM_MOST:
+                text += f" (the newest {TEAM_MOST:,}: the team server sends no more at once)"
+            self.count.setText(text)
             self.count.setStyleSheet("")
 
     @Slot(object)
@@ -313,11 +359,11 @@ class HistoryDialog(QDialog):
             self.dial_list_requested.emit(entries)
 
 
-def _export(history: CallHistory, path: Path, filters: dict[str, Any]) -> int:
+def _export(history: History, path: Path, filters: dict[str, Any]) -> int:
     """Search without a limit and write the calls to path (runs on a worker)."""
     entries = history.search(**filters, limit=None)
     try:
         with path.open("w", newline="", encoding="utf-8") as file:
-            return write_csv(entries, file)
+            return history.export_csv(entries, file)  # type: ignore[arg-type]
     except OSError as error:
         raise OSError(f"Cannot write {path}: {error.strerror or error}") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -66,14 +67,22 @@ def _unused_room(row: Row, column: int) -> bool:
 
 
 class RoutesDialog(QDialog):
-    """The routes file as three tables; a malformed file is shown as text, never overwritten."""
+    """The routes file as three tables; a malformed file is shown as text, never overwritten.
 
-    routes_saved = Signal(str)  # the path written
+    The team's routes (TeamRoutesDialog) are edited the same way through the hooks below.
+    """
 
-    def __init__(self, path: Path, runner: TaskRunner, parent: QWidget | None = None) -> None:
+    routes_saved = Signal(str)  # where they were written: the path (or the team's version)
+    FORM_NOTE = "What Save writes. Comments in the file are not kept."
+    RAW_NOTE = "The file as it is on disk. Fix it here, then Save, or Edit in the form."
+    KEPT_NOTE = "The file is left as it is until you save a correct version."
+
+    def __init__(
+        self, path: Path | None, runner: TaskRunner, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Routes")
-        self.path, self._runner = Path(path), runner
+        self.path, self._runner = Path(path) if path is not None else None, runner
         self._loaded: LoadedRoutes | None = None
         self._text_mode = False  # editing a malformed file's raw text
         self._form_ready = False  # the tables hold rules (from the file or from fixed text)
@@ -83,15 +92,63 @@ class RoutesDialog(QDialog):
         self.callers_model = RulesTableModel(CALLER_COLUMNS, check_caller_rows, parent=self)
         self._build()
         self._connect_signals()
-        self._set_status(f"Loading {self.path.name}…")
+        self._set_status(f"Loading {self._source_name()}…")
         self._update()
-        self._runner.submit(partial(load_routes, self.path), self.on_load_done, self.on_load_failed)
+        self._runner.submit(self._load_task(), self.on_load_done, self.on_load_failed)
+
+    # -- where the routes are kept (a file here; TeamRoutesDialog: the team server) ------------
+
+    def _source_name(self) -> str:
+        """The routes' short name, for "Loading …" and the problems found in them."""
+        assert self.path is not None
+        return self.path.name
+
+    def _where(self) -> str:
+        """Where the routes are kept, for "Could not read …"."""
+        return str(self.path)
+
+    def _describe(self) -> str:
+        """The line at the top: where the routes are kept."""
+        return f"Where incoming calls go, kept in <code>{self.path}</code>"
+
+    def _missing_note(self) -> str:
+        return f"{self._source_name()} does not exist yet; Save creates it."
+
+    def _load_task(self) -> Callable[[], LoadedRoutes]:
+        """Reading the routes, to run on the TaskRunner."""
+        return partial(load_routes, self.path)
+
+    def _save_task(self, rules: RoutingRules, force: bool) -> Callable[[], object]:
+        """Writing rules (force: over a change made meanwhile), to run on the TaskRunner."""
+        assert self._loaded is not None
+        return partial(save_if_unchanged, self.path, rules, self._loaded.stamp, force)
+
+    def _saved_where(self, result: object) -> str:
+        """What routes_saved says for a save's result: the path written."""
+        return str(result)
+
+    def _save_refused(self, error: object) -> bool:
+        """Handle a refusal only this kind of routes has; True when it was handled."""
+        if not isinstance(error, RoutesChanged):
+            return False
+        accept, reject = QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.RejectRole
+        ask(
+            self,
+            "routes-changed",
+            "Routes file changed",
+            f"{self.path} changed on disk after this dialog opened it. Overwrite it?",
+            [
+                ("&Overwrite", accept, lambda: self._save(force=True)),
+                ("Cancel", reject, lambda: None),
+            ],
+        )
+        return True
 
     # -- construction --------------------------------------------------------------------------
 
     def _build(self) -> None:
         self.file_label = QLabel(accessibleName="Routes file", wordWrap=True)
-        self.file_label.setText(f"Where incoming calls go, kept in <code>{self.path}</code>")
+        self.file_label.setText(self._describe())
         self.file_error = QLabel(accessibleName="Routes file error", wordWrap=True)
         self.file_error.setStyleSheet(_BANNER_STYLE)
         self.file_error.hide()
@@ -180,7 +237,7 @@ class RoutesDialog(QDialog):
         """The rules the dialog would save now, or None while they have a problem."""
         if self._text_mode:
             try:
-                return parse_routes(self.text.toPlainText(), str(self.path))
+                return parse_routes(self.text.toPlainText(), self._source_name())
             except RoutesError:
                 return None
         if any(m.errors() for m in (self.routes_model, self.codes_model, self.callers_model)):
@@ -200,7 +257,7 @@ class RoutesDialog(QDialog):
             return ""
         if self._text_mode:
             try:
-                parse_routes(self.text.toPlainText(), self.path.name)
+                parse_routes(self.text.toPlainText(), self._source_name())
             except RoutesError as error:
                 return str(error)
             return ""
@@ -255,20 +312,15 @@ class RoutesDialog(QDialog):
         if not shiboken6.isValid(self):
             return
         self._loaded, self._busy = loaded, False
+        self.file_label.setText(self._describe())
         if loaded.rules is not None:
             self._fill_form(loaded.rules)
-            self.text_note.setText("What Save writes. Comments in the file are not kept.")
-            self._set_status(
-                "" if loaded.exists else f"{self.path.name} does not exist yet; Save creates it."
-            )
+            self.text_note.setText(self.FORM_NOTE)
+            self._set_status("" if loaded.exists else self._missing_note())
         else:
             self._text_mode = loaded.text is not None
-            self._show_file_error(
-                f"{loaded.error}\n\nThe file is left as it is until you save a correct version."
-            )
-            self.text_note.setText(
-                "The file as it is on disk. Fix it here, then Save, or Edit in the form."
-            )
+            self._show_file_error(f"{loaded.error}\n\n{self.KEPT_NOTE}")
+            self.text_note.setText(self.RAW_NOTE)
             self._show_text(loaded.text or "")
             self.tabs.setTabEnabled(self.text_tab, loaded.text is not None)
             self._set_status("")
@@ -279,7 +331,7 @@ class RoutesDialog(QDialog):
     def on_load_failed(self, error: object) -> None:
         if shiboken6.isValid(self):
             self._busy = False
-            self._show_file_error(f"Could not read {self.path}: {error}")
+            self._show_file_error(f"Could not read {self._where()}: {error}")
             self._update()
 
     def _fill_form(self, rules: RoutingRules) -> None:
@@ -329,7 +381,7 @@ class RoutesDialog(QDialog):
             return
         self._text_mode = False
         self._fill_form(rules)
-        self.text_note.setText("What Save writes. Comments in the file are not kept.")
+        self.text_note.setText(self.FORM_NOTE)
         self._update()
         self.tabs.setCurrentIndex(self.rules_tab)
 
@@ -343,24 +395,21 @@ class RoutesDialog(QDialog):
         rules = self.rules()
         if rules is None or self._busy or self._loaded is None or not self.save_button.isEnabled():
             return
+        task = self._save_task(rules, force)
         self._busy = True
-        self._set_status(f"Saving {self.path.name}…")
+        self._set_status(f"Saving {self._source_name()}…")
         self._update()
-        stamp = self._loaded.stamp
-        self._runner.submit(
-            partial(save_if_unchanged, self.path, rules, stamp, force),
-            self.on_save_done,
-            self.on_save_failed,
-        )
+        self._runner.submit(task, self.on_save_done, self.on_save_failed)
 
     @Slot(object)
-    def on_save_done(self, path: object) -> None:
+    def on_save_done(self, result: object) -> None:
         if not shiboken6.isValid(self):
             return
-        log.info("routes saved to %s", path)
+        where = self._saved_where(result)
+        log.info("routes saved to %s", where)
         self._busy = False
-        self._set_status(f"Saved {path}")
-        self.routes_saved.emit(str(path))
+        self._set_status(f"Saved {where}")
+        self.routes_saved.emit(where)
         if self.isVisible():  # not when the operator cancelled while it was being written
             self.accept()
 
@@ -371,17 +420,5 @@ class RoutesDialog(QDialog):
         self._busy = False
         self._set_status("")
         self._update()
-        if isinstance(error, RoutesChanged):
-            accept, reject = QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.RejectRole
-            ask(
-                self,
-                "routes-changed",
-                "Routes file changed",
-                f"{self.path} changed on disk after this dialog opened it. Overwrite it?",
-                [
-                    ("&Overwrite", accept, lambda: self._save(force=True)),
-                    ("Cancel", reject, lambda: None),
-                ],
-            )
-            return
-        self._show_file_error(f"Could not save {self.path}: {error}")
+        if not self._save_refused(error):
+            self._show_file_error(f"Could not save {self._where()}: {error}")

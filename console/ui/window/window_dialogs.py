@@ -14,9 +14,12 @@ if TYPE_CHECKING:
     from console.call_routing import CallRouting
     from console.controller import ConsoleController
     from console.core.calls.dial_list import DialEntry
+    from console.core.calls.history import CallHistory
     from console.core.calls.records import Call, Participant, PhoneNumber
+    from console.core.calls.team_history import TeamHistory
     from console.core.credentials import Credentials
     from console.core.preferences import Preferences
+    from console.core.runtime import Runtime
     from console.core.secrets_store import SecretStore
     from console.ui.dial_pad import DialPad
     from console.ui.dialogs.dial_list_dialog import DialListDialog
@@ -32,6 +35,17 @@ def _show(dialog: QDialog, name: str) -> QDialog:
     dialog.finished.connect(dialog.deleteLater)
     dialog.open()
     return dialog
+
+
+def _history_of(runtime: Runtime | None) -> CallHistory | TeamHistory | None:
+    """This desktop's history, or in team mode the team's, read through the team server."""
+    if runtime is not None and runtime.mode == "team":
+        from console.core.calls.team_history import TeamHistory
+        from console.core.gateways.team_gateway import TeamGateway
+
+        gateway = runtime.gateway
+        return TeamHistory(gateway) if isinstance(gateway, TeamGateway) else None
+    return runtime.history if runtime is not None else None
 
 
 class DialogHost(Protocol):
@@ -120,11 +134,12 @@ class WindowDialogs(QObject):
         from console.ui.dialogs.history_dialog import HistoryDialog
 
         runtime = self.controller.runtime
-        if runtime is None or runtime.history is None:
+        history = _history_of(runtime)
+        if history is None:
             self.window.status.showMessage("The call history is not available.", 10_000)
             return
         if self.history_dialog is None:
-            dialog = HistoryDialog(runtime.history, self.controller.runner, self.owner)
+            dialog = HistoryDialog(history, self.controller.runner, self.owner)
             dialog.dial_list_requested.connect(self.on_history_dial_list_requested)
             dialog.destroyed.connect(self.on_history_destroyed)
             self.history_dialog = dialog
@@ -213,14 +228,27 @@ class WindowDialogs(QObject):
 
     @Slot()
     def routes(self) -> None:
-        """Edit routes.toml, the rules the webhook answers incoming calls with."""
+        """Edit routes.toml, the rules the webhook answers incoming calls with (in team mode,
+        the team's routes on the server)."""
         from pathlib import Path
 
         from console.ui.dialogs.routes_dialog import RoutesDialog
         from webhook.routes_file import default_routes_path
 
         runtime = self.controller.runtime
-        configured = runtime.webhook.app.config.get("ROUTES_FILE") if runtime else ""
+        if runtime is not None and runtime.mode == "team":
+            from console.ui.dialogs.team_routes_dialog import TeamRoutesDialog
+
+            dialog: RoutesDialog = TeamRoutesDialog(
+                runtime.gateway,  # type: ignore[arg-type]  # a TeamGateway in team mode
+                self.controller.runner,
+                self.owner,
+            )
+            dialog.routes_saved.connect(self.on_routes_saved)
+            _show(dialog, "routes")
+            return
+        webhook = runtime.webhook if runtime else None
+        configured = webhook.app.config.get("ROUTES_FILE") if webhook else ""
         path = Path(configured) if configured else default_routes_path()
         dialog = RoutesDialog(path, self.controller.runner, self.owner)
         dialog.routes_saved.connect(self.on_routes_saved)

@@ -147,6 +147,11 @@ def test_every_call_newest_first_with_the_count(qtbot, make_dialog):
     loaded(qtbot, dialog, ["frank", "erin", "dave", "carol", "alice"])
     assert status_line(dialog) == "5 calls"
     assert by_name(dialog, "Dial these", QPushButton).isEnabled()
+    # One desktop's history has one operator: no Operator column or filter (team mode has them)
+    model = table(dialog).model()
+    assert model.columnCount() == 9
+    assert "Operator" not in [model.headerData(c, Qt.Orientation.Horizontal) for c in range(9)]
+    assert not [w for w in dialog.findChildren(QComboBox) if "Operator" in w.accessibleName()]
 
 
 def test_search_filters_as_you_type_with_one_query_after_a_pause(

@@ -1,0 +1,94 @@
+"""The team's call history through the team server, answering what the History window asks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, TextIO
+from urllib.parse import quote
+
+from console.core.calls.history import DEFAULT_LIMIT, HistoryEntry, StatusRecord, write_csv
+
+if TYPE_CHECKING:
+    from console.core.gateways.team_gateway import TeamGateway
+
+OPERATOR_COLUMN = "operator"  # the CSV column after the desktop history's columns
+TEAM_MOST = 10_000  # the most calls the team server answers one search with
+_FORMULA = re.compile(r"^[=@\t\r]|^[+-](?!\d+$)")  # as the desktop CSV guards its cells
+
+
+@dataclass(frozen=True)
+class TeamHistoryEntry(HistoryEntry):
+    """A call of the team's history, with the operator who placed or took it."""
+
+    operator: str = ""
+
+
+def _operator_cell(name: str) -> str:
+    """An operator's name as a CSV cell no spreadsheet runs as a formula."""
+    return "'" + name if _FORMULA.match(name) else name
+
+
+def write_team_csv(rows: Iterable[TeamHistoryEntry], file: TextIO) -> int:
+    """The desktop history's CSV with an operator column last; returns the rows written."""
+    rows = list(rows)
+    calls = io.StringIO(newline="")
+    write_csv(rows, calls)  # the same cells, quoting and formula guard as a desktop export
+    calls.seek(0)
+    writer = csv.writer(file)
+    operators = [OPERATOR_COLUMN, *(_operator_cell(row.operator) for row in rows)]
+    for cells, operator in zip(csv.reader(calls), operators, strict=True):
+        writer.writerow([*cells, operator])
+    return len(rows)
+
+
+class TeamHistory:
+    """CallHistory's reading side (search, statuses, CSV) over the team server, with operators.
+
+    Every method blocks on the network: call them on the TaskRunner, never the GUI thread.
+    """
+
+    def __init__(self, gateway: TeamGateway) -> None:
+        self.gateway = gateway
+
+    def search(
+        self,
+        text: str = "",
+        status: str | Iterable[str] | None = None,
+        direction: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = DEFAULT_LIMIT,
+        operator: str | None = None,
+    ) -> list[TeamHistoryEntry]:
+        """The team's calls newest first, as CallHistory.search, and by operator when given.
+
+        limit None asks for as many as the server answers one search with (TEAM_MOST).
+        """
+        most = TEAM_MOST if limit is None else min(limit, TEAM_MOST)
+        found = self.gateway.search_history(text, status, direction, since, most, operator)
+        return [TeamHistoryEntry(**vars(entry), operator=who) for entry, who in found]
+
+    def statuses_of(self, sid: str) -> list[StatusRecord]:
+        """Every status one call went through, oldest first."""
+        data = self.gateway._get(f"/history/{quote(sid, safe='')}/statuses")  # a retried read
+        return [
+            StatusRecord(
+                str(item["status"]), datetime.fromisoformat(item["at"]), item.get("sequence")
+            )
+            for item in data["statuses"]
+        ]
+
+    def operators(self) -> list[str]:
+        """The operators online now, by name (the filter adds those found in the history)."""
+        return sorted((found.name for found in self.gateway.presence()), key=str.casefold)
+
+    def export_csv(self, rows: Iterable[TeamHistoryEntry], file: TextIO) -> int:
+        """Write rows as CSV with a header and the operator of each call; returns the count."""
+        return write_team_csv(rows, file)
+
+    def close(self) -> None:
+        """Nothing to close: the gateway belongs to the window."""
