@@ -66,6 +66,9 @@ def build_parser(commands: bool = True) -> argparse.ArgumentParser:
     from console.commands import server_command
 
     server_command.add_parser(sub)
+    from console.commands import team_demo
+
+    team_demo.add_parser(sub)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""The team server's figures: stored callbacks, event fan-out, the claim race, history search.
+"""The team server's figures: stored callbacks, event fan-out, the claim race, history search,
+and the console in team mode (tests/bench/team_console_bench.py).
 
 Two `switchboard server` processes on one throwaway PostgreSQL, beside `switchboard webhook`
 (no store) with two workers, in the same run.
@@ -32,6 +33,7 @@ from server.call_store import PostgresHistory
 from server.database import Database, connect_once
 from server.local_postgres import LocalPostgres
 from server.migrations import migrate
+from tests.bench import team_console_bench
 from tests.bench.results import Figure
 from tests.bench.webhook_bench import free_port, wait_listening
 from tests.helpers.event_stream import EventStreamReader
@@ -317,6 +319,7 @@ def run(seconds: float = 3.0) -> list[Figure]:
             for process in processes:
                 process.terminate()
                 process.wait(15)
+        figures += team_console_bench.run(postgres.create_database("consoles"))
         history_url = postgres.create_database("history")
         with connect_once(history_url) as connection:
             migrate(connection)
