@@ -11,8 +11,10 @@ embedded webhook delivers (webhook/events.py), so the event bridge takes them un
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -136,12 +138,12 @@ class TeamEventStream:
         return self
 
     def close(self, timeout: float = 2.0) -> None:
-        """Drop the connection and end the thread."""
+        """Drop the connection and end the thread (at once, even while it waits for data)."""
         self._stop.set()
         with self._lock:
             response = self._response
         if response is not None:
-            response.close()
+            _sever(response)  # the reading thread wakes; then the response closes unhindered
         self._thread.join(timeout)
         self._session.close()
         self._set_state(CLOSED)
@@ -253,6 +255,19 @@ class TeamEventStream:
             consume()
         except Exception:
             log.exception("a team event consumer failed")
+
+
+def _sever(response: requests.Response) -> None:
+    """Shut the stream's socket down, so a read blocked on it returns at once.
+
+    Closing the response alone would wait for the reading thread, which holds the buffered
+    reader's lock until the server's next heartbeat.
+    """
+    connection = getattr(response.raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):  # closed already
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _message(response: requests.Response, default: str) -> str:
