@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import queue
-import re
 import secrets
 import shlex
 import shutil
@@ -21,10 +19,11 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
+
+from console.commands.demo_part import DemoFailed, DemoStopped, Part, end_process
 
 if TYPE_CHECKING:
     from server.local_postgres import LocalPostgres
@@ -32,8 +31,6 @@ if TYPE_CHECKING:
 PROG = "switchboard team-demo"
 OPERATORS = ("ada", "grace")
 WORKERS = 2
-START_TIMEOUT = 90.0  # seconds a part may take to say it is ready
-STOP_TIMEOUT = 15.0  # seconds a part may take to stop after SIGTERM, before SIGKILL
 CALLER = "+15551230000"
 ROUTES = '# The demo: every caller waits for an operator.\n[[route]]\nnumber = "*"\nhold = true\n'
 # The parts run on the sandbox's own test credentials (given in their environment); these
@@ -43,14 +40,6 @@ TWILIO_VARIABLES = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY",
                     "TWILIO_API_SECRET", "SWITCHBOARD_TWILIO_URL")  # fmt: skip
 TEAM_VARIABLES = ("SWITCHBOARD_SERVER", "SWITCHBOARD_TOKEN", "SWITCHBOARD_DATABASE_URL")
 NO_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
-
-
-class DemoFailed(RuntimeError):
-    """A part of the demo could not start; the message says which and why."""
-
-
-class DemoStopped(Exception):
-    """Ctrl-C or SIGTERM arrived while the demo was starting."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -80,79 +69,6 @@ def program() -> list[str]:
 def _without(names: Sequence[str], **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in names}
     return {**env, **extra}
-
-
-class Part:
-    """A started part of the demo: its output goes to a log file, and its lines can be awaited."""
-
-    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path) -> None:
-        self.name, self.log = name, log
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._watching = True
-        self.process = subprocess.Popen(
-            command,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,  # Ctrl-C reaches the demo, which stops the parts in order
-        )
-        assert self.process.stdout is not None
-        threading.Thread(target=self._pump, args=(self.process.stdout,), daemon=True).start()
-
-    def _pump(self, stream: IO[str]) -> None:
-        with self.log.open("a", encoding="utf-8") as out:
-            for line in stream:
-                out.write(line)
-                out.flush()
-                if self._watching:
-                    self._lines.put(line.rstrip("\n"))
-        self._lines.put(None)
-
-    def wait_for(self, pattern: str, stop: threading.Event) -> re.Match:
-        """The first line matching pattern; DemoFailed when the part ends or takes too long."""
-        regex, deadline = re.compile(pattern), time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if stop.is_set():
-                raise DemoStopped
-            try:
-                line = self._lines.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if line is None:
-                raise DemoFailed(f"the {self.name} stopped while starting:\n{self.tail()}")
-            if match := regex.search(line):
-                return match
-        raise DemoFailed(f"the {self.name} did not start in {START_TIMEOUT:.0f} s:\n{self.tail()}")
-
-    def ready(self) -> None:
-        """Stop keeping lines to await (the log file still gets them all)."""
-        self._watching = False
-        with contextlib.suppress(queue.Empty):
-            while True:
-                self._lines.get_nowait()
-
-    def tail(self, lines: int = 20) -> str:
-        """The last lines the part printed."""
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no output)"
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL when it has not stopped in time."""
-        _end(self.process)
-
-
-def _end(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(STOP_TIMEOUT)
 
 
 class TeamDemo:
@@ -293,7 +209,7 @@ class TeamDemo:
     def close(self) -> None:
         """Stop everything started, newest first, and delete what it wrote."""
         if self.console is not None:
-            _end(self.console)
+            end_process(self.console)
         for part in (self.server, self.sandbox):
             if part is not None:
                 part.stop()

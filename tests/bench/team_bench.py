@@ -56,13 +56,12 @@ def _percentile(values: list[float], share: float) -> float:
 # -- stored callbacks ------------------------------------------------------------------------
 
 
-def _callbacks(port: int, client: int, seconds: float, start_at: float, out) -> None:
+def _callbacks(port: int, client: int, seconds: float, ready, out) -> None:
     """One client: distinct signed status callbacks, one after another, for `seconds`."""
     url = f"http://127.0.0.1:{port}/voice/status"
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     done = errors = 0
-    while time.time() < start_at:
-        time.sleep(0.001)
+    ready.wait()  # every client has started (imports done): they all begin together
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         fields = {"CallSid": f"CA{client:04x}{done:028x}", "CallStatus": "ringing",
@@ -87,15 +86,21 @@ def _callbacks(port: int, client: int, seconds: float, start_at: float, out) -> 
 
 
 def _callback_rate(port: int, seconds: float) -> tuple[float, int]:
+    """Callbacks per second from CLIENTS processes over `seconds`, and the errors among them.
+
+    The clients start together once all of them are up: 16 interpreters importing on two
+    cores take longer than a round, and would otherwise eat into the time they measure.
+    """
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
-    start_at = time.time() + 1.0
+    ready = context.Barrier(CLIENTS + 1)
     workers = [
-        context.Process(target=_callbacks, args=(port, n, seconds, start_at, out))
+        context.Process(target=_callbacks, args=(port, n, seconds, ready, out))
         for n in range(CLIENTS)
     ]
     for worker in workers:
         worker.start()
+    ready.wait(timeout=120)
     results = [out.get(timeout=seconds + 60) for _ in workers]
     for worker in workers:
         worker.join(10)
@@ -285,13 +290,15 @@ def run(seconds: float = 3.0) -> list[Figure]:
         env = {"TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": TOKEN,
                "SWITCHBOARD_TWILIO_URL": "http://127.0.0.1:9"}  # fmt: skip
         team_port, hook_port = free_port(), free_port()
-        team_cmd = [sys.executable, "-m", "console", "server", "--database", database_url,
-                    "--port", str(team_port), "--workers", "2", "--spool", scratch]  # fmt: skip
+        team_env = {**env, "SWITCHBOARD_DATABASE_URL": database_url}  # not in argv, for `ps`
+        team_cmd = [sys.executable, "-m", "console", "server", "--port", str(team_port),
+                    "--workers", "2", "--spool", scratch]  # fmt: skip
         hook_cmd = [sys.executable, "-m", "console", "webhook", "--port", str(hook_port),
                     "--workers", "2"]  # fmt: skip
-        processes = [_start(team_cmd, team_port, env), _start(hook_cmd, hook_port, env)]
+        processes = [_start(team_cmd, team_port, team_env), _start(hook_cmd, hook_port, env)]
         try:
-            _callback_rate(team_port, 1.0)  # warm up
+            _callback_rate(team_port, 1.0)  # warm up both
+            _callback_rate(hook_port, 1.0)
             team_rates, hook_rates, errors = [], [], 0
             for _ in range(3):
                 rate, failed = _callback_rate(team_port, seconds)

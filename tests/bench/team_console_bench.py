@@ -10,13 +10,13 @@ from __future__ import annotations
 import statistics
 import threading
 import time
+from contextlib import ExitStack
 
 import requests
 
 from console.app import ConsoleSession
 from console.commands.team_demo import TeamDemo
-from console.core.calls.dial_input import DialRequest
-from tests.bench.console_bench import FROM, _app, _close, _pump_until, _session, _space_out
+from tests.bench.console_bench import _app, _pump_until, console_session, join_times
 from tests.bench.results import Figure
 
 DIALS = 10
@@ -31,31 +31,6 @@ def _percentile(values: list[float], share: float) -> float:
 
 def _team_env(demo: TeamDemo, operator: str) -> dict[str, str]:
     return {"SWITCHBOARD_SERVER": demo.server_url, "SWITCHBOARD_TOKEN": demo.tokens[operator]}
-
-
-def join_times(session: ConsoleSession, dials: int = DIALS) -> list[float]:
-    """Seconds from ConsoleController.dial until the callee is listed in the room's panel."""
-    controller, window = session.controller, session.window
-    if session.start_error:
-        raise RuntimeError(session.start_error)
-    _pump_until(lambda: window.dial_pad.isEnabled(), 30)
-    controller.create_room("Bench")
-    _pump_until(lambda: window.rooms.select_room_named("Bench"), 30)
-    times = []
-    for n in range(dials):
-        identity = f"join-{n}"
-        _space_out()  # the account's calls per second, as in the standalone figure
-        began = time.perf_counter()
-        controller.dial(DialRequest("+15551234567", FROM, "Bench", identity))
-        _pump_until(
-            lambda i=identity: any(
-                p.identity == i for p in controller.participants_model.records()
-            ),
-            15,
-        )
-        times.append(time.perf_counter() - began)
-        _pump_until(lambda: not controller.dialing, 15)
-    return times
 
 
 def _ring(demo: TeamDemo, caller: str, number: str) -> str:
@@ -110,26 +85,17 @@ def arrival_times(demo: TeamDemo, watched: ConsoleSession, other: ConsoleSession
 def run(database_url: str) -> list[Figure]:
     """Team click-to-join beside the standalone one, and a waiting caller in a second console."""
     _app()
-    standalone, scratch = _session({}, ring_delay=0.0)
-    try:
-        alone = statistics.median(join_times(standalone)) * 1000
-    finally:
-        _close(standalone)
-        scratch.cleanup()
+    with console_session({}, ring_delay=0.0) as standalone:
+        alone = statistics.median(join_times(standalone, DIALS)) * 1000
     demo = TeamDemo(threading.Event(), lambda line: None, database_url, ring_delay=0.0)
-    sessions = []
     try:
         demo.start()
-        ada, ada_scratch = _session(_team_env(demo, "ada"))
-        sessions.append((ada, ada_scratch))
-        team = statistics.median(join_times(ada)) * 1000
-        grace, grace_scratch = _session(_team_env(demo, "grace"))
-        sessions.append((grace, grace_scratch))
-        arrivals = [seconds * 1000 for seconds in arrival_times(demo, grace, ada)]
+        with ExitStack() as sessions:  # each on its own scratch dirs, closed newest first
+            ada = sessions.enter_context(console_session(_team_env(demo, "ada")))
+            team = statistics.median(join_times(ada, DIALS)) * 1000
+            grace = sessions.enter_context(console_session(_team_env(demo, "grace")))
+            arrivals = [seconds * 1000 for seconds in arrival_times(demo, grace, ada)]
     finally:
-        for session, scratch in sessions:
-            _close(session)
-            scratch.cleanup()
         demo.close()
     p95 = _percentile(arrivals, 0.95)
     return [

@@ -36,25 +36,27 @@ def _switchboard(*args: str, env: dict[str, str] | None = None) -> subprocess.Co
     )
 
 
+def _database(url: str) -> dict[str, str]:
+    """The database for a command's environment: a URL in argv is there for `ps` to show."""
+    return {"SWITCHBOARD_DATABASE_URL": url}
+
+
 def test_migrate_then_manage_operators_without_showing_the_password(empty_database, postgres):
-    migrated = _switchboard("server", "migrate", "--database", empty_database)
+    database = _database(empty_database)
+    migrated = _switchboard("server", "migrate", env=database)
     assert migrated.returncode == 0, migrated.stderr
     assert f"schema version {LATEST}" in migrated.stdout
     assert "***" in migrated.stdout
-    added = _switchboard(
-        "server", "operator", "add", "alice", "--database", empty_database, "--account", ACCOUNT
-    )
+    added = _switchboard("server", "operator", "add", "alice", "--account", ACCOUNT, env=database)
     assert added.returncode == 0, added.stderr
     token = added.stdout.split()[-1]
     assert token.startswith("sbt_")
     with psycopg.connect(empty_database) as connection:
         stored = connection.execute("SELECT name, token_hash FROM operators").fetchall()
     assert stored[0][0] == "alice" and token not in stored[0][1]
-    again = _switchboard(
-        "server", "operator", "add", "alice", "--database", empty_database, "--account", ACCOUNT
-    )
+    again = _switchboard("server", "operator", "add", "alice", "--account", ACCOUNT, env=database)
     assert again.returncode == 2 and "already exists" in again.stderr
-    env = {"SWITCHBOARD_DATABASE_URL": empty_database, "TWILIO_ACCOUNT_SID": ACCOUNT}
+    env = database | {"TWILIO_ACCOUNT_SID": ACCOUNT}
     revoked = _switchboard("server", "operator", "revoke", "alice", env=env)
     assert revoked.returncode == 0, revoked.stderr
     listed = _switchboard("server", "operator", "list", "--all", "--json", env=env)
@@ -65,7 +67,7 @@ def test_migrate_then_manage_operators_without_showing_the_password(empty_databa
 
 def test_a_wrong_password_is_reported_without_it(postgres, database_url):
     wrong = database_url.replace(postgres.password, "NotThePassword123")
-    result = _switchboard("server", "migrate", "--database", wrong)
+    result = _switchboard("server", "migrate", "--database", wrong)  # the option still works
     assert result.returncode == 1
     assert "password authentication failed" in result.stderr
     assert "NotThePassword123" not in result.stdout + result.stderr
@@ -74,8 +76,8 @@ def test_a_wrong_password_is_reported_without_it(postgres, database_url):
 def test_the_server_refuses_a_schema_newer_than_it_knows(database_url):
     with psycopg.connect(database_url) as connection:
         connection.execute("INSERT INTO schema_version (version) VALUES (%s)", (LATEST + 1,))
-    env = {"TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": AUTH_TOKEN}
-    result = _switchboard("server", "--database", database_url, "--workers", "1", env=env)
+    env = _database(database_url) | {"TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": AUTH_TOKEN}
+    result = _switchboard("server", "--workers", "1", env=env)
     assert result.returncode == 1
     assert "newer than this Switchboard knows" in result.stderr
 
@@ -99,15 +101,14 @@ def _healthy(url: str) -> bool:
 
 @pytest.mark.slow
 def test_kill_9_of_a_worker_loses_no_acknowledged_callback(database_url, postgres, tmp_path):
-    env = {
+    env = _database(database_url) | {
         "TWILIO_ACCOUNT_SID": ACCOUNT,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "SWITCHBOARD_TWILIO_URL": "http://127.0.0.1:9",  # never used: no call is placed
     }
     server = RunningCommand(
-        "server", "--database", database_url, "--workers", "2", "--port", "0",
-        "--spool", str(tmp_path / "spool"), env=env,
-    )  # fmt: skip
+        "server", "--workers", "2", "--port", "0", "--spool", str(tmp_path / "spool"), env=env
+    )
     try:
         url = server.wait_for_line(r"listening on (http://\S+)", timeout=60)[1]
         server.wait_for_line("Press Ctrl-C", timeout=60)
@@ -153,35 +154,37 @@ def test_kill_9_of_a_worker_loses_no_acknowledged_callback(database_url, postgre
 
 
 def test_check_reports_version_and_a_notify_round_trip(database_url, postgres):
-    good = _switchboard("server", "check", "--database", database_url, "--json")
+    good = _switchboard("server", "check", "--json", env=_database(database_url))
     assert good.returncode == 0, good.stdout + good.stderr
     report = json.loads(good.stdout)
     assert report["reachable"] and report["schema_version"] == LATEST
     assert report["notify_ms"] is not None and report["notify_ms"] < 5000
     empty = postgres.create_database(f"check_{os.getpid()}")
-    old = _switchboard("server", "check", "--database", empty)
+    old = _switchboard("server", "check", env=_database(empty))
     assert old.returncode == 1 and "switchboard server migrate" in old.stdout
-    down = _switchboard("server", "check", "--database", database_url.replace(
-        f":{postgres.port}/", f":{postgres.port + 1}/"))  # fmt: skip
+    elsewhere = database_url.replace(f":{postgres.port}/", f":{postgres.port + 1}/")
+    down = _switchboard("server", "check", env=_database(elsewhere))
     assert down.returncode == 1 and "not reachable" in down.stdout
     for result in (good, old, down):
         assert postgres.password not in result.stdout + result.stderr
 
 
 def test_one_process_serves_the_team_api_until_sigterm(database_url, postgres, tmp_path):
-    env = {"TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-           "SWITCHBOARD_TWILIO_URL": "http://127.0.0.1:9"}  # fmt: skip
-    added = _switchboard(
-        "server", "operator", "add", "alice", "--database", database_url, "--account", ACCOUNT
-    )
+    env = _database(database_url) | {
+        "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "SWITCHBOARD_TWILIO_URL": "http://127.0.0.1:9",
+    }
+    added = _switchboard("server", "operator", "add", "alice", "--account", ACCOUNT, env=env)
     token = added.stdout.split()[-1]
     server = RunningCommand(
-        "server", "--database", database_url, "--workers", "1", "--port", "0",
-        "--spool", str(tmp_path), env=env,
-    )  # fmt: skip
+        "server", "--workers", "1", "--port", "0", "--spool", str(tmp_path), env=env
+    )
     try:
         url = server.wait_for_line(r"listening on (http://\S+)", timeout=60)[1]
         server.wait_for_line("Press Ctrl-C", timeout=30)
+        for pid in [server.process.pid, *_children(server.process.pid)]:  # what `ps` shows
+            assert postgres.password not in Path(f"/proc/{pid}/cmdline").read_text()
         me = requests.get(
             f"{url}/team/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
         )

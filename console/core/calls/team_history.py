@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
-from urllib.parse import quote
 
 from console.core.calls.history import DEFAULT_LIMIT, HistoryEntry, StatusRecord, write_csv
 
@@ -74,13 +73,7 @@ class TeamHistory:
 
     def statuses_of(self, sid: str) -> list[StatusRecord]:
         """Every status one call went through, oldest first."""
-        data = self.gateway._get(f"/history/{quote(sid, safe='')}/statuses")  # a retried read
-        return [
-            StatusRecord(
-                str(item["status"]), datetime.fromisoformat(item["at"]), item.get("sequence")
-            )
-            for item in data["statuses"]
-        ]
+        return self.gateway.call_statuses(sid)  # a retried read
 
     def operators(self) -> list[str]:
         """The operators online now, by name (the filter adds those found in the history)."""

@@ -15,12 +15,12 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import requests
 
-from console.core.calls.history import HistoryEntry
+from console.core.calls.history import HistoryEntry, StatusRecord
 from console.core.calls.records import Call, Participant, PhoneNumber, Recording, Room
 from console.core.gateways.gateway import RETRY_DELAYS, TwilioError, _maybe_sent
 from console.core.gateways.team_records import (
@@ -31,16 +31,13 @@ from console.core.gateways.team_records import (
     TeamRoutesChanged,
     TeamRoutesInvalid,
     caller_from,
+    record_from,
 )
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/team/v1"
 TIMEOUT = 15.0  # seconds for one request (a dial waits for Twilio through the server)
-DATETIME_FIELDS = frozenset(
-    {"created", "created_at", "connected_at", "placed_at", "answered_at", "ended_at"}
-)
-R = TypeVar("R")
 
 
 class TeamAuthError(TwilioError):
@@ -54,26 +51,6 @@ class TeamUnreachable(TwilioError):
 def api_url(server: str, path: str) -> str:
     """The URL of a team API path on a server given as its base URL."""
     return f"{server.rstrip('/')}{API_PREFIX}{path}"
-
-
-def _parsed(value: Any) -> Any:
-    if isinstance(value, str) and value:
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
-def record_from(kind: type[R], data: Mapping[str, Any]) -> R:
-    """A record (Room, Call, ...) from the server's JSON; unknown keys are ignored."""
-    known = {field.name for field in dataclasses.fields(kind)}  # type: ignore[arg-type]
-    values = {
-        name: _parsed(value) if name in DATETIME_FIELDS else value
-        for name, value in data.items()
-        if name in known
-    }
-    return kind(**values)
 
 
 def _error(answer: requests.Response) -> TwilioError:
@@ -295,6 +272,16 @@ class TeamGateway:
             query.append(("operator", operator))
         rows = self._get(f"/history?{urlencode(query)}")["calls"]
         return [(record_from(HistoryEntry, row), str(row.get("operator") or "")) for row in rows]
+
+    def call_statuses(self, sid: str) -> list[StatusRecord]:
+        """Every status one call of the team's history went through, oldest first."""
+        data = self._get(f"/history/{quote(sid, safe='')}/statuses")
+        return [
+            StatusRecord(
+                str(found["status"]), datetime.fromisoformat(found["at"]), found.get("sequence")
+            )
+            for found in data["statuses"]
+        ]
 
     def waiting(self) -> list[TeamCaller]:
         """The callers waiting now, longest-waiting first, with who is handling each."""

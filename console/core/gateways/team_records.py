@@ -1,7 +1,8 @@
 """What only a team has, as the team gateway returns it: waiting callers, routes, presence.
 
-And the team's typed refusals: a caller another operator holds, routes that changed meanwhile or
-are not valid routes.toml. They are TwilioErrors, so a caller that only knows those still works.
+Also how a record (Room, Call, ...) is read from the team API's JSON, and the team's typed
+refusals: a caller another operator holds, routes that changed meanwhile or are not valid
+routes.toml. They are TwilioErrors, so a caller that only knows those still works.
 """
 
 from __future__ import annotations
@@ -9,9 +10,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from console.core.gateways.gateway import TwilioError
+
+R = TypeVar("R")
+DATETIME_FIELDS = frozenset(
+    {"created", "created_at", "connected_at", "placed_at", "answered_at", "ended_at"}
+)
 
 
 def _when(value: Any) -> datetime | None:
@@ -21,6 +27,17 @@ def _when(value: Any) -> datetime | None:
         except ValueError:
             return None
     return None
+
+
+def record_from(kind: type[R], data: Mapping[str, Any]) -> R:
+    """A record (Room, Call, ...) from the server's JSON; unknown keys are ignored."""
+    known = {field.name for field in dataclasses.fields(kind)}  # type: ignore[arg-type]
+    values = {
+        name: _when(value) if name in DATETIME_FIELDS else value
+        for name, value in data.items()
+        if name in known
+    }
+    return kind(**values)
 
 
 class ClaimedByOther(TwilioError):

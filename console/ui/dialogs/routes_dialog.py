@@ -12,7 +12,6 @@ from PySide6.QtCore import QModelIndex, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -46,8 +45,8 @@ from console.core.routes_form import (
 )
 from console.models.rules_table_model import RulesTableModel
 from console.tasks import TaskRunner
+from console.ui.dialogs.rules_box import RulesBox
 from console.ui.prompts import ask
-from console.ui.rules_table_view import RulesTableView
 from webhook.routes import RoutesError, RoutingRules, parse_routes, render_routes
 
 log = logging.getLogger(__name__)
@@ -152,14 +151,12 @@ class RoutesDialog(QDialog):
         self.file_error = QLabel(accessibleName="Routes file error", wordWrap=True)
         self.file_error.setStyleSheet(_BANNER_STYLE)
         self.file_error.hide()
-        self.routes_view = RulesTableView(self.routes_model, "Routes")
-        self.routes_view.set_choices(ACTION_COLUMN, ACTIONS)
-        self.codes_view = RulesTableView(self.codes_model, "Meeting codes")
-        self.callers_view = RulesTableView(self.callers_model, "Known callers")
-        self._add_remove: dict[RulesTableView, tuple[QPushButton, QPushButton]] = {}
-        routes_box = self._box("Routes by called number", self.routes_view, "route", "R")
-        codes_box = self._box("Meeting codes", self.codes_view, "code", "C")
-        callers_box = self._box("Known callers", self.callers_view, "caller", "K")
+        routes_box = RulesBox("Routes by called number", self.routes_model, "Routes", "route",
+                              "R", ("", ACTION_ROOM, ""))  # fmt: skip
+        routes_box.view.set_choices(ACTION_COLUMN, ACTIONS)
+        codes_box = RulesBox("Meeting codes", self.codes_model, "Meeting codes", "code", "C")
+        callers_box = RulesBox("Known callers", self.callers_model, "Known callers", "caller", "K")
+        self.boxes = (routes_box, codes_box, callers_box)
         lower = QHBoxLayout()
         lower.addWidget(codes_box)
         lower.addWidget(callers_box)
@@ -203,29 +200,11 @@ class RoutesDialog(QDialog):
         layout.addWidget(self.buttons)
         self.resize(760, 620)
 
-    def _box(self, title: str, view: RulesTableView, what: str, key: str) -> QGroupBox:
-        box = QGroupBox(title)
-        add = QPushButton(f"Add {what}", accessibleName=f"Add {what}")
-        remove = QPushButton(f"Remove {what}", accessibleName=f"Remove {what}")
-        add.setToolTip(f"Add a {what} (Alt+Shift+{key})")
-        add.setShortcut(f"Alt+Shift+{key}")
-        self._add_remove[view] = (add, remove)
-        add.clicked.connect(self.on_add_clicked)
-        remove.clicked.connect(self.on_remove_clicked)
-        buttons = QHBoxLayout()
-        buttons.addWidget(add)
-        buttons.addWidget(remove)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(box)
-        layout.addWidget(view, 1)
-        layout.addLayout(buttons)
-        return box
-
     def _connect_signals(self) -> None:
         for model in (self.routes_model, self.codes_model, self.callers_model):
             model.rows_edited.connect(self.on_model_rows_edited)
-        for view in self._add_remove:
-            view.selectionModel().currentChanged.connect(self.on_view_current_changed)
+        for box in self.boxes:
+            box.view.selectionModel().currentChanged.connect(self.on_view_current_changed)
         self.text.textChanged.connect(self.on_text_changed)
         self.to_form_button.clicked.connect(self.on_to_form_clicked)
         self.buttons.accepted.connect(self.on_save_clicked)
@@ -286,8 +265,8 @@ class RoutesDialog(QDialog):
         self.text.setEnabled(self._text_mode or not problem)  # a stale preview is greyed
         self.to_form_button.setVisible(self._text_mode)
         self.to_form_button.setEnabled(self._text_mode and not problem and not self._busy)
-        for view, (_, remove) in self._add_remove.items():
-            remove.setEnabled(view.currentIndex().isValid())
+        for box in self.boxes:
+            box.update_buttons()
         usable = form_ok or self._text_mode  # never an unreadable file's empty form
         self.save_button.setEnabled(
             usable and not self._busy and not problem and self.rules() is not None
@@ -354,25 +333,6 @@ class RoutesDialog(QDialog):
     def on_text_changed(self) -> None:
         if self._text_mode:
             self._update()
-
-    def _view_of(self, button: object) -> RulesTableView:
-        return next(v for v, pair in self._add_remove.items() if button in pair)
-
-    @Slot()
-    def on_add_clicked(self) -> None:
-        view = self._view_of(self.sender())
-        model: RulesTableModel = view.model()  # type: ignore[assignment]
-        view.start_editing(
-            model.add_row(("", ACTION_ROOM, "") if model is self.routes_model else ())
-        )
-
-    @Slot()
-    def on_remove_clicked(self) -> None:
-        view = self._view_of(self.sender())
-        row = view.currentIndex().row()
-        model: RulesTableModel = view.model()  # type: ignore[assignment]
-        if model.remove_row(row) and model.rowCount():
-            view.setCurrentIndex(model.index(min(row, model.rowCount() - 1), 0))
 
     @Slot()
     def on_to_form_clicked(self) -> None:
