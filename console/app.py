@@ -186,6 +186,8 @@ def open_console(
     bridge.routes_loaded.connect(window.on_bridge_routes_loaded)
     bridge.team_state_changed.connect(window.team_view.on_bridge_team_state_changed)
     bridge.team_event_received.connect(window.team_view.on_bridge_team_event)
+    bridge.team_event_received.connect(window.team_desk.on_bridge_team_event)
+    bridge.team_state_changed.connect(window.team_desk.on_bridge_team_state_changed)
     bridge.setParent(window)
     runner.setParent(window)
     collector = GuiThreadCollector(window)

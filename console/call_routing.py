@@ -1,4 +1,9 @@
-"""Callers waiting for the operator, and moving calls between rooms, by redirecting live calls."""
+"""Callers waiting for the operator, and moving calls between rooms, by redirecting live calls.
+
+In team mode the team server does the redirect: putting a caller in a room claims them and
+places them in one request, so of two operators who click at once one wins and the other is
+told who has the caller.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from webhook.names import free_identity
 
 if TYPE_CHECKING:
     from console.controller import ConsoleController
+    from console.core.gateways.team_gateway import TeamGateway
     from console.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -33,12 +39,47 @@ class SandboxLogin:
     auth_token: str
 
 
+def already_handling(operator: str, caller: WaitingCaller) -> str:
+    """Why this console cannot take a caller another operator holds, in words."""
+    return f"{operator} is already handling {display_number(caller.from_)}"
+
+
 def sandbox_login(runtime: Runtime | None) -> SandboxLogin | None:
     """The sandbox a sandbox-mode session runs on; None in live mode."""
     if runtime is None or runtime.mode != "sandbox" or not runtime.sandbox_url:
         return None
     token = runtime.webhook.app.config.get("AUTH_TOKEN", "")  # the webhook checks the same one
     return SandboxLogin(runtime.sandbox_url, runtime.account_sid, token)
+
+
+def place_or_name_taker(
+    gateway: TeamGateway, call_sid: str, room: str, identity: str, operator: str
+) -> tuple[str, str]:
+    """Blocking, for workers: claim and place a caller; (room, identity joined as).
+
+    A caller no longer waiting because another operator took them raises ClaimedByOther naming
+    that operator (the team's history says who), so the loser of a close race is told who won.
+    """
+    from console.core.gateways.gateway import TwilioError
+    from console.core.gateways.team_records import ClaimedByOther
+
+    try:
+        return gateway.place_waiting(call_sid, room, identity)
+    except TwilioError as error:
+        if error.status != 404 or isinstance(error, ClaimedByOther):
+            raise
+        try:
+            found = gateway.search_history(text=call_sid, limit=5)
+        except TwilioError:
+            raise error from None
+        taker = next((who for entry, who in found if entry.sid == call_sid), "")
+        if not taker or taker == operator:
+            raise
+        raise ClaimedByOther(f"{taker} is already handling this caller.", taker) from None
+
+
+def _ignore(error: object) -> None:
+    log.info("could not give a caller back to the team: %s", error)
 
 
 class MoveRefused(Exception):
@@ -78,11 +119,28 @@ class CallRouting(QObject):
         if event.is_final and self.waiting_model.remove(event.call_sid):
             self.routed.emit(f"Caller {event.call_sid} hung up while waiting")
 
+    @property
+    def team(self) -> bool:
+        """Whether the console works in a team (the server holds the waiting line)."""
+        runtime = self.controller.runtime
+        return runtime is not None and runtime.mode == "team"
+
+    def refusal(self, call_sid: str) -> str:
+        """Why this console may not take the caller ('' when it may): another operator has them."""
+        caller, holder = (
+            self.waiting_model.caller(call_sid),
+            self.waiting_model.held_by_other(call_sid),
+        )
+        return already_handling(holder, caller) if caller is not None and holder else ""
+
     def put_in_room(self, call_sid: str, room: str, identity: str) -> None:
         """Redirect a waiting caller into a room (created if missing), with a free identity."""
         model = self.waiting_model
         caller = model.caller(call_sid)
         if caller is None or model.is_pending(call_sid):
+            return
+        if self.team:
+            self._place_for_team(caller, room, identity)
             return
         model.set_pending(call_sid, True)
 
@@ -109,10 +167,70 @@ class CallRouting(QObject):
 
         self.controller.runner.submit(job, on_done, on_error)
 
+    def _place_for_team(self, caller: WaitingCaller, room: str, identity: str) -> None:
+        """Claim and place through the team server, in one request; a lost race is told."""
+        refused = self.refusal(caller.call_sid)
+        if refused:
+            self.waiting_failed.emit(refused)
+            return
+        model, call_sid = self.waiting_model, caller.call_sid
+        gateway = self.controller.gateway
+        assert gateway is not None
+        model.set_pending(call_sid, True)
+
+        def on_done(result: tuple[str, str]) -> None:
+            placed_in, joined_as = result
+            model.remove(call_sid)
+            now = self.controller._now()
+            call = Call(
+                call_sid,
+                to=caller.to,
+                from_=caller.from_,
+                status="in-progress",
+                direction="inbound",
+                room=placed_in,
+                identity=joined_as,
+                placed_at=caller.since,
+                answered_at=now,
+            )
+            self.controller.list_call(call)
+            self.routed.emit(f"Put {caller.from_} into {placed_in} as {joined_as}")
+            self.done.emit(f"Put {display_number(caller.from_)} into {placed_in} as {joined_as}")
+            self.controller.refresh()
+
+        def on_error(error: object) -> None:
+            from console.controller import error_text
+            from console.core.gateways.team_records import ClaimedByOther
+
+            model.set_pending(call_sid, False)
+            if isinstance(error, ClaimedByOther) and error.holder:
+                if model.caller(call_sid) is not None:
+                    model.set_claim(call_sid, error.holder)
+                self.waiting_failed.emit(already_handling(error.holder, caller))
+                return
+            holder = model.held_by_other(call_sid)
+            if holder or model.caller(call_sid) is None:  # another operator got there first
+                why = f"{holder} has them" if holder else "they are no longer waiting"
+                self.waiting_failed.emit(
+                    f"Could not put {display_number(caller.from_)} in {room}: {why}"
+                )
+                return
+            self.waiting_failed.emit(f"Could not put {caller.from_} in {room}: {error_text(error)}")
+            # A claim this request made must not keep the caller from the team.
+            self.controller.runner.submit(lambda: gateway.release(call_sid), None, _ignore)
+
+        me = model.operator
+        self.controller.runner.submit(
+            lambda: place_or_name_taker(gateway, call_sid, room, identity, me), on_done, on_error
+        )
+
     def say_goodbye(self, call_sids: list[str]) -> None:
         """Play waiting callers a goodbye and hang up (their calls are redirected to it)."""
         model = self.waiting_model
         sids = [sid for sid in call_sids if model.caller(sid) and not model.is_pending(sid)]
+        for refused in filter(None, map(self.refusal, sids)):
+            self.waiting_failed.emit(refused)
+        sids = [sid for sid in sids if not self.refusal(sid)]
         for sid in sids:
             model.set_pending(sid, True)
 
@@ -140,7 +258,10 @@ class CallRouting(QObject):
         failures = {}
         for sid in call_sids:
             try:
-                gateway.redirect_call(sid, goodbye(GOODBYE))
+                if self.team:  # the team server answers calls; it hangs up
+                    gateway.hang_up(sid)
+                else:
+                    gateway.redirect_call(sid, goodbye(GOODBYE))
             except Exception as error:
                 failures[sid] = error_text(error)
         return failures

@@ -1,12 +1,18 @@
-"""The Waiting table: incoming callers on hold for the operator, how long, and their identity."""
+"""The Waiting table: incoming callers on hold for the operator, how long, and their identity.
+
+In team mode it also shows who is handling each caller: "you", or another operator, whose
+callers are greyed and cannot be taken.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QGuiApplication, QPalette
 
 from console.models.number_text import display_number
 from console.models.record_table_model import Column, RecordTableModel
@@ -14,6 +20,7 @@ from webhook.events import CallerWaiting
 
 CALL_SID_MIME = "application/x-switchboard-call-sid"  # a dragged waiting caller: its CallSid
 WAITING_COLUMN = 1
+HANDLER_COLUMN = 3  # team mode only: who is handling the caller
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,11 @@ def format_waiting(seconds: int) -> str:
     return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
 
 
+def handling_text(operator: str) -> str:
+    """What the Waiting table says of a caller another operator holds."""
+    return f"{operator} is handling this"
+
+
 def call_sid_mime(call_sid: str) -> QMimeData:
     """Drag data naming one waiting caller."""
     data = QMimeData()
@@ -63,6 +75,8 @@ class WaitingModel(RecordTableModel[WaitingCaller]):
     def __init__(self, clock: Callable[[], datetime] | None = None, parent=None) -> None:
         self._now = clock or (lambda: datetime.now(UTC))
         self._pending: set[str] = set()
+        self._claims: dict[str, str] = {}  # team mode: call_sid → the operator handling them
+        self.operator = ""  # team mode: this console's operator ("" when working alone)
         columns = [
             Column[WaitingCaller](
                 "Caller", lambda w: display_number(w.from_), chars=19, tip=self._tip, stretch=1
@@ -76,6 +90,29 @@ class WaitingModel(RecordTableModel[WaitingCaller]):
         ]
         super().__init__(columns, key=lambda w: w.call_sid, parent=parent)
 
+    @property
+    def team(self) -> bool:
+        """Whether the table shows a team's line (with who is handling each caller)."""
+        return bool(self.operator)
+
+    def set_operator(self, name: str) -> None:
+        """Team mode: this console works as name; a Handled by column joins the table."""
+        if self.team or not name:
+            return
+        column = len(self._columns)
+        self.beginInsertColumns(QModelIndex(), column, column)
+        self.operator = name
+        self._columns.append(
+            Column[WaitingCaller]("Handled by", self._handler_text, chars=22, tip=self._tip)
+        )
+        self.endInsertColumns()
+
+    def _handler_text(self, caller: WaitingCaller) -> str:
+        holder = self._claims.get(caller.call_sid, "")
+        if not holder:
+            return ""
+        return "you" if holder == self.operator else handling_text(holder)
+
     def _state(self, caller: WaitingCaller) -> str:
         return "connecting" if caller.call_sid in self._pending else "waiting"
 
@@ -85,6 +122,13 @@ class WaitingModel(RecordTableModel[WaitingCaller]):
         if caller.room:
             joins += f"; waiting for {caller.room} to start, and joins it then by themselves"
         state = "; connecting…" if caller.call_sid in self._pending else ""
+        holder = self._claims.get(caller.call_sid, "")
+        if holder:
+            state += (
+                "; you are handling this"
+                if holder == self.operator
+                else (f"; {handling_text(holder)}, so you cannot take it")
+            )
         return (
             f"{display_number(caller.from_)} called {display_number(caller.to)} and has "
             f"waited {waited}{joins}{state}"
@@ -104,10 +148,36 @@ class WaitingModel(RecordTableModel[WaitingCaller]):
     def remove(self, call_sid: str) -> bool:
         """Take a caller off the list (put in a room, or hung up); False if not listed."""
         self._pending.discard(call_sid)
+        self._claims.pop(call_sid, None)
         if self.row_of(call_sid) < 0:
             return False
         self.set_records([w for w in self.records() if w.call_sid != call_sid])
         return True
+
+    def set_line(
+        self,
+        callers: Sequence[WaitingCaller],
+        claims: Mapping[str, str],
+        listed_before: Set[str] = frozenset(),
+        claims_kept: Set[str] = frozenset(),
+    ) -> None:
+        """Team mode: show the team's line as the server listed it, with who handles whom.
+
+        Events are newer than the list: callers listed since the list was asked for (not in
+        listed_before) stay, those who left meanwhile stay gone, and the claims in claims_kept
+        (changed meanwhile) stay as they are.
+        """
+        current = {w.call_sid: w for w in self.records()}
+        gone = set(listed_before) - set(current)
+        listed = {w.call_sid: w for w in callers if w.call_sid not in gone}
+        listed |= {sid: w for sid, w in current.items() if sid not in listed_before}
+        self._claims = {
+            sid: who
+            for sid in listed
+            if (who := self._claims.get(sid, "") if sid in claims_kept else claims.get(sid, ""))
+        }
+        self._pending &= set(listed)
+        self.set_records(sorted(listed.values(), key=lambda w: w.since))
 
     def joined(self, room: str, identity: str) -> list[WaitingCaller]:
         """Callers waiting for room who just joined it as identity (or a free variant of it)
@@ -142,6 +212,44 @@ class WaitingModel(RecordTableModel[WaitingCaller]):
     def is_pending(self, call_sid: str) -> bool:
         """Whether a redirect for this caller is in flight."""
         return call_sid in self._pending
+
+    def set_claim(self, call_sid: str, operator: str) -> None:
+        """Team mode: operator now handles this caller ('' when nobody does)."""
+        if self._claims.get(call_sid, "") == operator:
+            return
+        if operator:
+            self._claims[call_sid] = operator
+        else:
+            self._claims.pop(call_sid, None)
+        row = self.row_of(call_sid)
+        if row >= 0:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(self._columns) - 1))
+
+    def holder(self, call_sid: str) -> str:
+        """The operator handling this caller ('' when nobody is, or working alone)."""
+        return self._claims.get(call_sid, "")
+
+    def held_by_other(self, call_sid: str) -> str:
+        """The other operator handling this caller, whom this console cannot take; or ''."""
+        holder = self._claims.get(call_sid, "")
+        return holder if holder and holder != self.operator else ""
+
+    def held_by_me(self) -> list[str]:
+        """The callers this console's operator is handling (team mode)."""
+        return [sid for sid, who in self._claims.items() if self.operator and who == self.operator]
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.ForegroundRole and index.isValid():
+            caller = self.record_at(index.row())
+            if caller is not None and self.held_by_other(caller.call_sid):
+                return QBrush(  # greyed: another operator has it
+                    QGuiApplication.palette().color(
+                        QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text
+                    )
+                )
+        return super().data(index, role)
 
     def tick(self) -> None:
         """Redraw the waiting times."""

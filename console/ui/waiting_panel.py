@@ -1,4 +1,8 @@
-"""The Waiting area: callers on hold, and putting the selected one into a room as an identity."""
+"""The Waiting area: callers on hold, and putting the selected one into a room as an identity.
+
+In team mode a caller another operator is handling is greyed: Put in room is off for them, and
+the panel says who has them.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,12 @@ from PySide6.QtWidgets import (
 )
 
 from console.core.calls.dial_input import InvalidInput, check_identity, check_room
-from console.models.waiting_model import WAITING_COLUMN, WaitingCaller, WaitingModel
+from console.models.waiting_model import (
+    WAITING_COLUMN,
+    WaitingCaller,
+    WaitingModel,
+    handling_text,
+)
 from console.ui.table_view import RecordTableView
 
 EMPTY_HINT = "Nobody is waiting. Callers whose route says hold = true wait here for you."
@@ -102,6 +111,7 @@ class WaitingPanel(QWidget):
         self.view.selectionModel().selectionChanged.connect(self.on_view_selection_changed)
         self._model.modelReset.connect(self.on_model_reset)
         self._model.dataChanged.connect(self.on_model_changed)
+        self._model.columnsInserted.connect(self.on_model_columns_inserted)
         self.room.editTextChanged.connect(self.on_room_text_changed)
         self.identity.textChanged.connect(self.on_identity_text_changed)
         self.identity.returnPressed.connect(self.on_put_clicked)
@@ -169,10 +179,11 @@ class WaitingPanel(QWidget):
         self.empty_hint.setVisible(count == 0)
         caller = self.current_caller()
         problem = self._problem()
-        message = problem or self._failure
+        holder = self._model.held_by_other(caller.call_sid) if caller is not None else ""
+        message = problem or self._failure or (f"{handling_text(holder)} caller" if holder else "")
         self.error.setText(message)
         self.error.setVisible(bool(message))
-        ready = caller is not None and not self._model.is_pending(caller.call_sid)
+        ready = caller is not None and not self._model.is_pending(caller.call_sid) and not holder
         self.put_button.setEnabled(ready and bool(self.room.currentText().strip()) and not problem)
 
     def _prefill(self) -> None:
@@ -190,13 +201,24 @@ class WaitingPanel(QWidget):
     @Slot()
     def on_model_reset(self) -> None:
         if self.current_caller() is None and self._model.rowCount():
-            self.view.selectRow(0)  # the one who has waited longest
+            # The one who has waited longest, of those nobody else is handling.
+            free = [
+                row
+                for row, caller in enumerate(self._model.records())
+                if not self._model.held_by_other(caller.call_sid)
+            ]
+            self.view.selectRow(free[0] if free else 0)
         self._prefill()
         self._update()
 
     @Slot()
     def on_model_changed(self) -> None:
         self._update()
+
+    @Slot()
+    def on_model_columns_inserted(self) -> None:
+        """Team mode added Handled by: the columns share the width again."""
+        self.view.fit_columns()
 
     @Slot(str)
     def on_room_text_changed(self, _: str) -> None:

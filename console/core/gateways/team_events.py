@@ -257,14 +257,23 @@ class TeamEventStream:
             log.exception("a team event consumer failed")
 
 
+def socket_of(response: requests.Response) -> socket.socket | None:
+    """The socket a streamed response reads from (None once the connection is gone)."""
+    raw = response.raw
+    sock = getattr(getattr(raw, "_connection", None), "sock", None)
+    if sock is None:  # urllib3 let go of the connection: the reader still holds the socket
+        reader = getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw", None)
+        sock = getattr(reader, "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
 def _sever(response: requests.Response) -> None:
     """Shut the stream's socket down, so a read blocked on it returns at once.
 
     Closing the response alone would wait for the reading thread, which holds the buffered
     reader's lock until the server's next heartbeat.
     """
-    connection = getattr(response.raw, "_connection", None)
-    sock = getattr(connection, "sock", None)
+    sock = socket_of(response)
     if sock is not None:
         with contextlib.suppress(OSError):  # closed already
             sock.shutdown(socket.SHUT_RDWR)

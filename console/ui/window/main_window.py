@@ -16,6 +16,7 @@ from console.core.calls.records import Call, Participant, PhoneNumber, Room
 from console.core.preferences import Preferences
 from console.health_monitor import HealthMonitor
 from console.models.number_text import display_number
+from console.team_desk import TeamDesk
 from console.ui.calls_panel import CallsPanel
 from console.ui.dial_pad import DialPad
 from console.ui.prompts import ask
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from console.core.runtime import Runtime
     from console.core.secrets_store import SecretStore
     from console.core.self_check import TunnelWatcher
+    from console.ui.team_panel import TeamPanel
 
 ACCEPT, REJECT = QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.RejectRole
 MINIMUM_SIZE = (900, 600)
@@ -66,6 +68,8 @@ class MainWindow(QMainWindow):
         self.dial_pad = DialPad()
         self.calls = CallsPanel(controller.calls_model)
         self.routing = CallRouting(controller, self)
+        self.team_desk = TeamDesk(self.routing, self)  # team mode: claims and presence
+        self.team_panel: TeamPanel | None = None  # team mode: made when the session starts
         self.waiting = WaitingPanel(self.routing.waiting_model)
         self.event_log = EventLog(self)
         self.status = ConsoleStatusBar(self)
@@ -158,6 +162,8 @@ class MainWindow(QMainWindow):
         self.routing.waiting_failed.connect(self.on_routing_waiting_failed)
         self.routing.routed.connect(self.event_log.write)
         self.routing.done.connect(self.on_action_done)
+        self.team_desk.said.connect(self.event_log.write)
+        self.team_desk.load_failed.connect(self.on_controller_error_reported)
         self.health.checked.connect(self.on_health_checked)
         self.actions.follow_selections()
 
@@ -200,11 +206,21 @@ class MainWindow(QMainWindow):
         self.tick_timer.start()
         if runtime.mode == "team":
             self.team_view.start()  # the stream's state stands for the webhook's health
+            self._start_team_panel(runtime)
         else:
             self.health.start(runtime, watcher)
         if self.preferences.last_room:
             self.dial_pad.set_room(self.preferences.last_room)
         self.dial_pad.focus_number()
+
+    def _start_team_panel(self, runtime: Runtime) -> None:
+        """Team mode: who handles each waiting caller, and the Team panel (View ▸ Team)."""
+        from console.ui.team_panel import TeamPanel
+
+        self.team_desk.attach(runtime)
+        self.team_panel = TeamPanel(self.team_desk.presence_model, self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.team_panel)
+        self.actions.add_team_panel(self.team_panel)
 
     def show_start_failure(self, message: str) -> None:
         """The servers did not start: say so where the operator looks, and leave only Quit."""

@@ -47,10 +47,16 @@ class QuitGuard(QObject):
         connected = [c for c in calls if not c.finished and c not in ringing]
         return ringing, connected
 
+    def _waiting(self) -> list[str]:
+        """The waiting callers a quit would leave unanswered (a team's stay with the team, and
+        the callers this operator holds are given back as the session stops)."""
+        routing = self.window.routing
+        return [] if routing.team else [c.call_sid for c in routing.waiting_model.records()]
+
     def at_stake(self) -> bool:
         """Whether quitting now would lose a waiting caller or touch a live call."""
         ringing, connected = self._calls()
-        waiting = self.window.routing.waiting_model.rowCount()
+        waiting = len(self._waiting())
         return bool(waiting or ringing or connected)
 
     @Slot()
@@ -72,7 +78,7 @@ class QuitGuard(QObject):
         )
 
         dialog = QuitDialog(
-            w.routing.waiting_model.rowCount(),
+            len(self._waiting()),
             len(ringing),
             len(connected),
             rooms,
@@ -95,10 +101,7 @@ class QuitGuard(QObject):
             return
         w = self.window
         routing = w.routing
-        callers = [
-            (c.call_sid, w.waiting.identity_for(c.call_sid))
-            for c in routing.waiting_model.records()
-        ]
+        callers = [(sid, w.waiting.identity_for(sid)) for sid in self._waiting()]
         ringing, _ = self._calls()
         room = dialog.room_name()
         gateway = w.controller.gateway

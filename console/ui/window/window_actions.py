@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QMenu
+from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QMenu
 
 from console.core.calls.call_reasons import error_page
 
@@ -125,7 +125,7 @@ class WindowActions(QObject):
         self.history = self._add(calls, "Histor&y…", "Ctrl+Y", w.dialogs.history)
         self.dial_list = self._add(calls, "Dial &list…", "Ctrl+Shift+D", w.dialogs.dial_list)
 
-        view = bar.addMenu("&View")
+        view = self.view_menu = bar.addMenu("&View")
         self.log = w.event_log.toggleViewAction()
         self.log.setText("Event &log")
         self.log.setShortcut(QKeySequence("Ctrl+L"))
@@ -146,6 +146,14 @@ class WindowActions(QObject):
     def set_team(self, team: bool) -> None:
         """In a team the server owns the numbers' webhooks: no routing them to this console."""
         self.route.setVisible(not team)
+
+    def add_team_panel(self, panel: QDockWidget) -> None:
+        """Team mode: View ▸ Team shows and hides the Team panel (Ctrl+Shift+T)."""
+        self.team = panel.toggleViewAction()
+        self.team.setText("&Team")
+        self.team.setShortcut(QKeySequence("Ctrl+Shift+T"))
+        self.team.setStatusTip("The operators online, and what each is doing")
+        self.view_menu.addAction(self.team)
 
     # -- context menus ---------------------------------------------------------------------
 

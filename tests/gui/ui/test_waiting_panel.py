@@ -14,6 +14,7 @@ from console.models.participants_model import ParticipantsModel
 from console.models.rooms_model import RoomsModel
 from console.models.waiting_model import (
     CALL_SID_MIME,
+    HANDLER_COLUMN,
     WaitingCaller,
     WaitingModel,
     call_sid_of,
@@ -311,3 +312,67 @@ def test_a_drop_beside_the_rooms_or_of_something_else_does_nothing(qtbot, model,
     assert drag_to(view, text, on_room) == (False, False, False)
     assert dropped == []
     assert rooms_panel.current_room() is None  # dragging never changed the selection
+
+
+# -- a team's line -------------------------------------------------------------------------------
+
+
+def test_in_a_team_the_table_says_who_is_handling_each_caller(qtbot, qtmodeltester, panel, model):
+    model.add(ALICE)
+    model.add(BOB)
+    with qtbot.waitSignal(model.columnsInserted, timeout=1000):
+        model.set_operator("grace")
+    assert model.headerData(HANDLER_COLUMN, Qt.Orientation.Horizontal) == "Handled by"
+    model.set_claim("CA1", "ada")
+    model.set_claim("CA2", "grace")
+    assert [model.index(row, HANDLER_COLUMN).data() for row in (0, 1)] == [
+        "ada is handling this",
+        "you",
+    ]
+    grey = model.index(0, 0).data(Qt.ItemDataRole.ForegroundRole)
+    assert grey is not None and model.index(1, 0).data(Qt.ItemDataRole.ForegroundRole) is None
+    assert "ada is handling this, so you cannot take it" in model.index(0, 0).data(
+        Qt.ItemDataRole.ToolTipRole
+    )
+    assert (model.held_by_other("CA1"), model.held_by_other("CA2")) == ("ada", "")
+    assert model.held_by_me() == ["CA2"]
+    qtmodeltester.check(model)
+
+    panel.set_room("Support")
+    panel.select_caller("CA1")
+    button, error = by_name(panel, "Put in room"), by_name(panel, "Waiting error", QLabel)
+    assert not button.isEnabled() and error.text() == "ada is handling this caller"
+    model.set_claim("CA1", "")  # ada gave the caller back
+    assert button.isEnabled() and not error.isVisible()
+    assert model.index(0, HANDLER_COLUMN).data() == ""
+
+
+def test_working_alone_the_table_has_no_handled_by_column(model):
+    model.add(ALICE)
+    model.set_operator("")
+    assert model.columnCount() == 3 and not model.team
+    assert model.held_by_me() == []
+
+
+def test_a_team_console_selects_first_the_longest_waiting_caller_it_can_take(panel, model):
+    model.set_operator("grace")
+    model.set_line([ALICE, BOB], {"CA1": "ada"})
+    assert panel.current_caller() == BOB
+
+
+def test_the_teams_list_gives_way_to_events_that_came_while_it_was_read(model):
+    carol = WaitingCaller("CA3", "+14155550101", "+15005550006", NOW - timedelta(seconds=5))
+    model.set_operator("grace")
+    model.add(ALICE)
+    model.add(BOB)
+    before = {"CA1", "CA2"}
+    # While the list was read: Bob was placed, Carol arrived, and ada claimed Alice.
+    model.remove("CA2")
+    model.add(carol)
+    model.set_claim("CA1", "ada")
+    model.set_line([ALICE, BOB], {}, before, {"CA1"})
+    assert [w.call_sid for w in model.records()] == ["CA1", "CA3"]
+    assert model.holder("CA1") == "ada"
+    # A later list is the truth again: Alice is nobody's, Carol left.
+    model.set_line([ALICE], {}, {"CA1", "CA3"})
+    assert [w.call_sid for w in model.records()] == ["CA1"] and model.holder("CA1") == ""
