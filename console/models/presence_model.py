@@ -24,8 +24,8 @@ class PresenceModel(RecordTableModel[TeamMember]):
     def __init__(self, parent=None) -> None:
         self.operator = ""  # this console's operator, shown as "(you)"
         columns = [
-            Column[TeamMember]("Operator", self._name_text, chars=14, stretch=1),
-            Column[TeamMember]("Doing", lambda m: m.activity, chars=24, stretch=2),
+            Column[TeamMember]("Operator", self._name_text, chars=11),
+            Column[TeamMember]("Doing", lambda m: m.activity, chars=24, stretch=1),
         ]
         super().__init__(columns, key=lambda m: m.name, parent=parent)
 

@@ -20,7 +20,7 @@ from webhook.events import CallerWaiting
 
 CALL_SID_MIME = "application/x-switchboard-call-sid"  # a dragged waiting caller: its CallSid
 WAITING_COLUMN = 1
-HANDLER_COLUMN = 3  # team mode only: who is handling the caller
+HANDLER_COLUMN = 2  # team mode only: who is handling the caller (before the number called)
 
 
 @dataclass(frozen=True)
@@ -99,11 +99,12 @@ class WaitingModel(RecordTableModel[WaitingCaller]):
         """Team mode: this console works as name; a Handled by column joins the table."""
         if self.team or not name:
             return
-        column = len(self._columns)
+        column = HANDLER_COLUMN
         self.beginInsertColumns(QModelIndex(), column, column)
         self.operator = name
-        self._columns.append(
-            Column[WaitingCaller]("Handled by", self._handler_text, chars=22, tip=self._tip)
+        self._columns.insert(
+            column,
+            Column[WaitingCaller]("Handled by", self._handler_text, chars=20, tip=self._tip),
         )
         self.endInsertColumns()
 

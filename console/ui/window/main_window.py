@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 ACCEPT, REJECT = QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.RejectRole
 MINIMUM_SIZE = (900, 600)
+TEAM_PANEL_WIDTH = 220  # the tables keep the rest; a long activity shows in full as a tooltip
 
 
 class MainWindow(QMainWindow):
@@ -220,6 +221,7 @@ class MainWindow(QMainWindow):
         self.team_desk.attach(runtime)
         self.team_panel = TeamPanel(self.team_desk.presence_model, self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.team_panel)
+        self.resizeDocks([self.team_panel], [TEAM_PANEL_WIDTH], Qt.Orientation.Horizontal)
         self.actions.add_team_panel(self.team_panel)
 
     def show_start_failure(self, message: str) -> None:
