@@ -12,6 +12,7 @@ from console.models.record_table_model import Column, RecordTableModel
 
 STATUS_COLUMN, ERROR_COLUMN, DURATION_COLUMN = 1, 2, 3
 KEEP_FINISHED = 500  # rows of calls that ended, beyond which the oldest leave the table
+EVICT_BATCH = 50  # they leave this many at a time: one redraw of the table, not one per call
 
 
 def format_duration(seconds: int) -> str:
@@ -93,14 +94,15 @@ class CallsModel(RecordTableModel[Call]):
         """Add a call, or replace the one with the same SID; the oldest finished ones go.
 
         A shift places thousands of calls: the table keeps the live ones and the last
-        KEEP_FINISHED that ended (History keeps them all).
+        KEEP_FINISHED that ended (History keeps them all). The older ones leave together once
+        EVICT_BATCH more have ended: removing a top row shifts and redraws the whole table.
         """
         self.put(call)
-        if not call.finished or self.rowCount() <= KEEP_FINISHED:
+        if not call.finished or self.rowCount() <= KEEP_FINISHED + EVICT_BATCH:
             return
         finished = [row for row, record in enumerate(self._records) if record.finished]
-        for row in reversed(finished[: max(0, len(finished) - KEEP_FINISHED)]):
-            self.remove_at(row)
+        if len(finished) > KEEP_FINISHED + EVICT_BATCH:
+            self.remove_rows(finished[: len(finished) - KEEP_FINISHED])
 
     def call(self, sid: str) -> Call | None:
         """The call with this SID, or None."""

@@ -45,8 +45,11 @@ class ParticipantsModel(RecordTableModel[Participant]):
     """Participants of one room, keyed by SID; those on a call the console knows drag out.
 
     number_of gives the phone number or SIP address a participant came in by, when the console
-    knows its call ('' otherwise).
+    knows its call ('' otherwise). A refresh redraws only the participants that changed: a
+    call's number never changes, and its status comes in the record.
     """
+
+    redraws_unchanged = False
 
     def __init__(self, number_of: Callable[[Participant], str] | None = None, parent=None) -> None:
         self._number_of = number_of or (lambda p: "")

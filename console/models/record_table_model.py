@@ -14,6 +14,11 @@ R = TypeVar("R")
 Index = QModelIndex | QPersistentModelIndex
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
 _STATUS_ROLES = (Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ForegroundRole)
+# The roles these cells answer: a paint asks every cell for a dozen (font, alignment, check
+# state...), and the others are turned away before any work.
+_ANSWERED = frozenset(
+    int(role) for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, *_STATUS_ROLES)
+) | {RECORD_ROLE}
 
 
 @dataclass(frozen=True)
@@ -26,10 +31,18 @@ class Column(Generic[R]):
     tip: Callable[[R], str] | None = None  # the tooltip, when it says more than the text
     status: Callable[[R], str] | None = None  # a status whose colour and shape the cell takes
     stretch: int = 0  # its share of the width the view has to spare (0: none)
+    clocked: bool = False  # its text changes with the time (an age), not only with the record
 
 
 class RecordTableModel(QAbstractTableModel, Generic[R]):
-    """Rows are records; refreshing with the same keys in the same order updates cells in place."""
+    """Rows are records; refreshing with the same keys in the same order updates cells in place.
+
+    redraws_unchanged: whether such a refresh redraws every cell, for models whose cells show
+    more than their records hold. Models whose cells depend only on the record (and the clock,
+    in clocked columns) turn it off: a periodic refresh then repaints only what changed.
+    """
+
+    redraws_unchanged = True
 
     def __init__(self, columns: Sequence[Column[R]], key: Callable[[R], str], parent=None) -> None:
         super().__init__(parent)
@@ -74,10 +87,21 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         """Show these records, changing cells in place when the rows are the same ones."""
         records = list(records)
         if [self._key(r) for r in records] == [self._key(r) for r in self._records]:
-            self._records = records  # the same keys in the same rows: the index holds
-            if records:
+            before, self._records = self._records, records  # same keys, same rows: index holds
+            if not records:
+                return
+            if self.redraws_unchanged:
                 last = self.index(len(records) - 1, len(self._columns) - 1)
                 self.dataChanged.emit(self.index(0, 0), last)
+                return
+            changed = [row for row, old in enumerate(before) if old != records[row]]
+            for first, last_row in _runs(changed):
+                last = self.index(last_row, len(self._columns) - 1)
+                self.dataChanged.emit(self.index(first, 0), last)
+            for column, spec in enumerate(self._columns):
+                if spec.clocked:
+                    bottom = self.index(len(records) - 1, column)
+                    self.dataChanged.emit(self.index(0, column), bottom)
             return
         self.beginResetModel()
         self._records = records
@@ -100,9 +124,14 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
 
     def remove_at(self, row: int) -> None:
         """Remove one row."""
-        if 0 <= row < len(self._records):
-            self.beginRemoveRows(QModelIndex(), row, row)
-            del self._records[row]
+        self.remove_rows([row])
+
+    def remove_rows(self, rows: Sequence[int]) -> None:
+        """Remove these rows, each run of neighbouring rows at once (one signal, one redraw)."""
+        wanted = sorted({row for row in rows if 0 <= row < len(self._records)})
+        for first, last in reversed(_runs(wanted)):
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self._records[first : last + 1]
             self._index_rows()
             self.endRemoveRows()
 
@@ -113,9 +142,12 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         return 0 if parent.isValid() else len(self._columns)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._records):
+        if role not in _ANSWERED:
             return None
-        record = self._records[index.row()]
+        row = index.row()  # -1 for an invalid index
+        if not 0 <= row < len(self._records):
+            return None
+        record = self._records[row]
         spec = self._columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             return spec.text(record)
@@ -140,3 +172,14 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         ):
             return self._columns[section].title
         return None
+
+
+def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
+    """Ascending rows as (first, last) runs of neighbours: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and runs[-1][1] == row - 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs

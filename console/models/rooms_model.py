@@ -30,7 +30,9 @@ def _room_tip(room: Room) -> str:
 
 
 class RoomsModel(RecordTableModel[Room]):
-    """In-progress rooms, keyed by SID."""
+    """In-progress rooms, keyed by SID; a refresh redraws the rooms that changed, and the ages."""
+
+    redraws_unchanged = False
 
     def __init__(self, clock: Callable[[], datetime] | None = None, parent=None) -> None:
         now = clock or (lambda: datetime.now(UTC))
@@ -38,7 +40,7 @@ class RoomsModel(RecordTableModel[Room]):
             Column[Room]("Room", lambda r: r.unique_name, chars=16, tip=_room_tip, stretch=1),
             Column[Room]("Type", lambda r: r.type, chars=11),
             Column[Room]("People", lambda r: str(r.participant_count), chars=6),
-            Column[Room]("Age", lambda r: format_age(r.created, now()), chars=6),
+            Column[Room]("Age", lambda r: format_age(r.created, now()), chars=6, clocked=True),
         ]
         super().__init__(columns, key=lambda r: r.sid, parent=parent)
 

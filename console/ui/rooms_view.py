@@ -61,7 +61,10 @@ class RoomsView(RecordTableView):
     def __init__(self, model: RoomsModel, parent: QWidget | None = None) -> None:
         super().__init__(model, "Rooms", parent)
         self.drop_row = -1  # the row under a drag, highlighted
-        self.setItemDelegate(_DropTargetDelegate(self))
+        # Painting through a Python delegate costs a call into Python for every cell: the
+        # highlighting one is used only while something is dragged over the rooms.
+        self._plain_delegate = self.itemDelegate()
+        self._drop_delegate = _DropTargetDelegate(self)
         self.setAcceptDrops(True)  # Qt hands this on to the viewport, where drags arrive
 
     def room_at(self, event: QDropEvent) -> Room | None:
@@ -110,4 +113,7 @@ class RoomsView(RecordTableView):
     def _highlight(self, row: int) -> None:
         if row != self.drop_row:
             self.drop_row = row
+            delegate = self._plain_delegate if row < 0 else self._drop_delegate
+            if self.itemDelegate() is not delegate:
+                self.setItemDelegate(delegate)  # redraws the viewport too
             self.viewport().update()

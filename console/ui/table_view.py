@@ -6,7 +6,7 @@ from PySide6.QtCore import QSize, Slot
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from console.models.record_table_model import RECORD_ROLE, RecordTableModel
+from console.models.record_table_model import RecordTableModel
 from console.models.status_style import ICON_SIZE
 
 
@@ -21,6 +21,7 @@ class RecordTableView(QTableView):
         super().__init__(parent)
         self._records = model
         self._kept_key = ""
+        self._selected_key = ""  # the selected row's key: read on every change, so kept at hand
         self._fitting = False
         self.sized_by_operator = False
         # Before the model makes the columns: Qt never stretches the last one below its first size.
@@ -28,6 +29,8 @@ class RecordTableView(QTableView):
         self.setModel(model)
         model.modelAboutToBeReset.connect(self.on_model_about_to_be_reset)
         model.modelReset.connect(self.on_model_reset)
+        model.rowsRemoved.connect(self.on_selection_maybe_changed)
+        self.selectionModel().selectionChanged.connect(self.on_selection_maybe_changed)
         self.setAccessibleName(name)
         self.setObjectName(name)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -94,9 +97,21 @@ class RecordTableView(QTableView):
             self.sized_by_operator = True
 
     def current_record(self) -> object | None:
-        """The record of the selected row, or None."""
+        """The record of the selected row, or None.
+
+        Buttons and actions ask on every change of every row: the answer comes from the key
+        noted when the selection last changed, not from walking the selection each time.
+        """
+        if not self._selected_key:
+            return None
+        return self._records.record_at(self._records.row_of(self._selected_key))
+
+    @Slot()
+    def on_selection_maybe_changed(self) -> None:
+        """Note the selected row's key (rows removed may have taken the selected one along)."""
         rows = self.selectionModel().selectedRows()
-        return rows[0].data(RECORD_ROLE) if rows else None
+        record = self._records.record_at(rows[0].row()) if rows else None
+        self._selected_key = self._records.key_of(record) if record is not None else ""
 
     @Slot()
     def on_model_about_to_be_reset(self) -> None:
@@ -108,3 +123,4 @@ class RecordTableView(QTableView):
         row = self._records.row_of(self._kept_key) if self._kept_key else -1
         if row >= 0:
             self.selectRow(row)
+        self.on_selection_maybe_changed()  # a reset clears the selection without a signal

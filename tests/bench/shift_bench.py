@@ -93,6 +93,11 @@ def _p99(gaps: list[int]) -> float:
     return statistics.quantiles(gaps, n=100)[98] if len(gaps) > 100 else float(max(gaps, default=0))
 
 
+def _load() -> str:
+    """The machine's 1-minute load average, as uptime shows it."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def peak_rss_kib() -> int:
     """The process's peak resident set so far (VmHWM), in KiB."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -119,16 +124,35 @@ def scratch_user() -> Iterator[Path]:
 
 
 class ShiftTicks(TickGaps):
-    """TickGaps that keeps every gap, for the 99th percentile too."""
+    """TickGaps that keeps every gap, for the 99th percentile too, and the GUI thread's own CPU
+    time in each: a long gap with little CPU in it was spent waiting (for the machine, the
+    interpreter lock or the disk), one with much CPU was the window's own work."""
 
     def __init__(self) -> None:
         super().__init__()
         self.gaps: list[int] = []
+        self.busiest = 0.0  # the most CPU the GUI thread used between two ticks, in ms
+        self.cpu_in_longest = 0.0  # the CPU it used in the longest gap, in ms
+        self.cpu = 0.0  # its CPU time over the shift, in seconds
+        self._cpu_at = self._shift_cpu = 0.0
+
+    def __enter__(self) -> ShiftTicks:
+        self._cpu_at = self._shift_cpu = time.thread_time()
+        super().__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        self.cpu = time.thread_time() - self._shift_cpu
 
     def _tick(self) -> None:
         gap = self._clock.restart()
+        now = time.thread_time()
+        used, self._cpu_at = (now - self._cpu_at) * 1000, now
         self.gaps.append(gap)
-        self.longest = max(self.longest, gap)
+        self.busiest = max(self.busiest, used)
+        if gap > self.longest:
+            self.longest, self.cpu_in_longest = gap, used
 
 
 class Caller(threading.Thread):
@@ -338,7 +362,9 @@ def run(calls: int = CALLS, shift_seconds: float = SHIFT_SECONDS) -> list[Figure
             busy.longest <= 50,
             f"99th percentile of 10 ms tick gaps {_p99(busy.gaps):.0f} ms; baseline: an idle "
             f"event loop in its own process, beside the shift (longest {idle.longest:.0f} ms, "
-            f"99th percentile {idle.p99:.0f} ms)",
+            f"99th percentile {idle.p99:.0f} ms); GUI thread CPU: {busy.cpu_in_longest:.0f} ms "
+            f"in the longest gap, {busy.busiest:.0f} ms at most between two ticks, "
+            f"{busy.cpu:.0f} s over the shift; load average {_load()} at the end",
         ),
     ]
 

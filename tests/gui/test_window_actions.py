@@ -249,6 +249,7 @@ def test_drag_a_participant_onto_another_room_to_move_them(qtbot, session):
     )
     QApplication.sendEvent(rooms.viewport(), move)
     assert move.isAccepted() and rooms.drop_row == target  # the room under the cursor is lit
+    assert rooms.itemDelegate() is not rooms._plain_delegate  # the lighting one, while dragging
     drop = QDropEvent(
         QPointF(point),
         Qt.DropAction.MoveAction,
@@ -258,6 +259,7 @@ def test_drag_a_participant_onto_another_room_to_move_them(qtbot, session):
     )
     QApplication.sendEvent(rooms.viewport(), drop)
     assert rooms.drop_row == -1
+    assert rooms.itemDelegate() is rooms._plain_delegate  # Qt's own again: no Python per cell
     qtbot.waitUntil(lambda: window.rooms.select_room_named("Breakout"), timeout=WAIT)
     qtbot.waitUntil(lambda: people(session) == [("alice", "connected")], timeout=WAIT)
     other = QMimeData()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from console.controller import ConsoleController
 from console.core.calls.dial_input import DialRequest
 from console.core.calls.records import Call, Participant, PhoneNumber, Room
 from console.core.preferences import Preferences
+from console.dial_memory import DialMemory
 from console.health_monitor import HealthMonitor
 from console.models.number_text import display_number
 from console.team_desk import TeamDesk
@@ -55,6 +57,9 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        # Paint on the GUI thread alone: Qt otherwise splits big fills among helper threads and
+        # waits for them, and on a busy two-core machine that wait stalls the window.
+        os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
         self.controller = controller
         self.preferences = preferences
         self.secrets: SecretStore | None = None  # known once the session has started
@@ -83,6 +88,7 @@ class MainWindow(QMainWindow):
         self.tick_timer = QTimer(self)
         self.tick_timer.setInterval(1000)
         self.health = HealthMonitor(controller.runner, self)
+        self.dial_memory = DialMemory(preferences, controller.runner, self)
         self.dialogs = WindowDialogs(self, self)
         self.quit_guard = QuitGuard(self)
         self.attention = WaitingAttention(self, self.routing.waiting_model, preferences)
@@ -277,8 +283,7 @@ class MainWindow(QMainWindow):
         self.on_action_done("Dial cancelled: no call was placed")
 
     def _dial(self, request: DialRequest) -> None:
-        self.preferences.last_from = request.from_
-        self.preferences.last_room = request.room
+        self.dial_memory.remember(request.from_, request.room)  # written off the GUI thread
         self.status.showMessage(f"Dialing {display_number(request.to)} into {request.room}…", 5000)
         self.controller.dial(request)
 

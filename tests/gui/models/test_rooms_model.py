@@ -45,6 +45,22 @@ def test_same_rows_update_in_place_without_reset(qtbot):
     assert model.row_of("RM2") == 0 and model.row_of("RM1") == -1
 
 
+def test_a_refresh_redraws_only_changed_rooms_and_the_ages(qtbot):
+    model = RoomsModel(clock=lambda: NOW)
+    rooms = [room("RM1", "DailyStandup", 1), room("RM2", "Support", 2), room("RM3", "Sales", 3)]
+    model.set_records(rooms)
+    changes: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(
+        lambda a, b, _roles=(): changes.append((a.row(), a.column(), b.row(), b.column()))
+    )
+    model.set_records(list(rooms))  # nothing new: only the ages, which follow the clock
+    assert changes == [(0, 3, 2, 3)]
+    changes.clear()
+    model.set_records([rooms[0], room("RM2", "Support", 5), rooms[2]])
+    assert changes == [(1, 0, 1, 3), (0, 3, 2, 3)]  # the room whose count changed, whole
+    assert model.index(1, 2).data() == "5"
+
+
 def test_format_age():
     assert format_age(None, NOW) == ""
     assert format_age(NOW - timedelta(seconds=45), NOW) == "45s"

@@ -62,3 +62,31 @@ def test_a_refresh_asks_only_for_cells_on_screen(qtbot):
         view.repaint()
         assert 0 < model.asked < total_cells / 10, (tag, model.asked)
     assert model.index(999, 1).data() == "third 999"
+
+
+def selected(view: RecordTableView, model: CountingModel) -> Row | None:
+    """The record of the row Qt's selection model holds."""
+    found = view.selectionModel().selectedRows()
+    return model.record_at(found[0].row()) if found else None
+
+
+def test_the_selected_record_follows_updates_resets_and_removals(qtbot):
+    model = CountingModel()
+    model.set_records(rows(5, "old"))
+    view = RecordTableView(model, "Test")
+    qtbot.addWidget(view)
+    assert view.current_record() is None
+    view.selectRow(2)
+    assert view.current_record() == Row("k2", "old 2")
+    model.put(Row("k2", "renamed"))  # changed in place: the newest record, no new selection
+    assert view.current_record() == Row("k2", "renamed")
+    model.set_records([Row("new", "first"), *rows(5, "again")])  # a reset keeps it by key
+    assert view.current_record() == Row("k2", "again 2")
+    assert view.selectionModel().selectedRows()[0].row() == 3
+    model.remove_at(3)  # the selected row itself goes: Qt selects the one taking its place
+    assert view.current_record() == Row("k3", "again 3") == selected(view, model)
+    model.put(Row("k2", "back"))  # the same key again is not selected again
+    assert view.current_record() == Row("k3", "again 3")
+    view.selectRow(0)
+    model.set_records(rows(2, "other"))  # its key is gone after a reset: nothing selected
+    assert view.current_record() is None
