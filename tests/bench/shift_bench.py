@@ -13,12 +13,9 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,7 +25,7 @@ from PySide6.QtCore import QSettings, QTimer
 from console.app import ConsoleSession, open_console
 from console.core.preferences import Preferences
 from console.core.secrets_store import SecretStore
-from tests.bench.console_bench import TickGaps, _app, _pump_until
+from tests.bench.console_bench import TickGaps, _app, _pump_until, scratch_user
 from tests.bench.results import Figure
 from tests.bench.sandbox_process import RemoteSandbox, seeded_sandbox
 from tests.helpers.memory_keyring import MemoryKeyring
@@ -104,23 +101,6 @@ def peak_rss_kib() -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
     raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
-
-
-@contextmanager
-def scratch_user() -> Iterator[Path]:
-    """Config and data in a temporary directory: the operator's own files are never touched."""
-    saved = {k: os.environ.get(k) for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME")}
-    with tempfile.TemporaryDirectory() as root:
-        os.environ["XDG_CONFIG_HOME"] = f"{root}/config"
-        os.environ["XDG_DATA_HOME"] = f"{root}/data"
-        try:
-            yield Path(root)
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
 
 
 class ShiftTicks(TickGaps):
