@@ -19,30 +19,28 @@ def _address(hex_ip: str) -> str:
     return socket.inet_ntop(socket.AF_INET6, words)
 
 
-def tcp_sockets(state: str) -> Iterator[tuple[str, int, str]]:
-    """(local address, local port, socket inode) of every TCP socket in state (LISTEN, ...)."""
+def _rows(state: str) -> Iterator[list[str]]:
+    """The fields of every line of the TCP tables (IPv4 and IPv6) whose socket is in state."""
     for table in ("tcp", "tcp6"):
         path = PROC_NET / table
-        if not path.exists():
-            continue
-        for line in path.read_text().splitlines()[1:]:
-            fields = line.split()
-            hex_ip, hex_port = fields[1].split(":")
-            if fields[3] == state:
-                yield _address(hex_ip), int(hex_port, 16), fields[9]
+        if path.exists():
+            for line in path.read_text().splitlines()[1:]:
+                if (fields := line.split())[3] == state:
+                    yield fields
+
+
+def tcp_sockets(state: str) -> Iterator[tuple[str, int, str]]:
+    """(local address, local port, socket inode) of every TCP socket in state (LISTEN, ...)."""
+    for fields in _rows(state):
+        hex_ip, hex_port = fields[1].split(":")
+        yield _address(hex_ip), int(hex_port, 16), fields[9]
 
 
 def connections() -> Iterator[tuple[int, int, str]]:
     """(local port, remote port, socket inode) of every established TCP connection."""
-    for table in ("tcp", "tcp6"):
-        path = PROC_NET / table
-        if not path.exists():
-            continue
-        for line in path.read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[3] == ESTABLISHED:
-                local, remote = fields[1].split(":")[1], fields[2].split(":")[1]
-                yield int(local, 16), int(remote, 16), fields[9]
+    for fields in _rows(ESTABLISHED):
+        local, remote = fields[1].split(":")[1], fields[2].split(":")[1]
+        yield int(local, 16), int(remote, 16), fields[9]
 
 
 def holder_of(port: int, peer_port: int, pids: list[int]) -> int | None:
