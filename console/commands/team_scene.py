@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 from console.app import ConsoleSession, open_console
 from console.core.calls.dial_input import DialRequest
 from console.core.preferences import Preferences
+from console.ui.demo_scene import saved
 
 CALLERS = ("+442071838750", "+33142685300")
 CALLEE = "+15551234567"
@@ -131,11 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         demo.close()
         scratch.cleanup()
-    if not args.file.exists():
-        print(f"the team scene did not finish in {GIVE_UP_MS // 1000} s", file=sys.stderr)
-        return 1
-    print(f"Saved {args.file}")
-    return 0
+    return saved(args.file, "the team scene", GIVE_UP_MS)
 
 
 if __name__ == "__main__":

@@ -133,10 +133,15 @@ def main(argv: list[str] | None = None) -> int:
     session.window.close()
     session.shutdown()
     scratch.cleanup()
-    if not args.file.exists():
-        print(f"the demo did not finish in {GIVE_UP_MS // 1000} s", file=sys.stderr)
+    return saved(args.file, "the demo")
+
+
+def saved(file: Path, what: str, give_up_ms: int = GIVE_UP_MS) -> int:
+    """Say where the picture went (0), or that the scene gave up before taking it (1)."""
+    if not file.exists():
+        print(f"{what} did not finish in {give_up_ms // 1000} s", file=sys.stderr)
         return 1
-    print(f"Saved {args.file}")
+    print(f"Saved {file}")
     return 0
 
 
