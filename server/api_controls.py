@@ -3,16 +3,20 @@
 The console's room controls (console/core/calls/room_controls.py) work on these rules
 through its team gateway exactly as they do on Twilio's; each change is recorded with its
 operator and told to every console as an "action" event, so other consoles read the rules back.
+The server learns each room's mutes from the rules posted (server/mutes.py), to keep them
+applied for whoever joins later.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import psycopg
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from server import action_log, event_log
+from server import action_log, event_log, mutes
 from server.team_context import ApiError, as_json, body, operator, team, transaction
 
 bp = Blueprint("controls", __name__)
@@ -39,9 +43,25 @@ def subscribe_rules(room_sid: str, participant: str) -> ResponseReturnValue:
 def set_subscribe_rules(room_sid: str, participant: str) -> ResponseReturnValue:
     """Replace what one participant receives (how a mute is made)."""
     rules = _rules()
-    team().twilio.gateway.set_subscribe_rules(room_sid, participant, rules)
-    _done("subscribe_rules", {"room_sid": room_sid, "participant": participant})
+    gateway = team().twilio.gateway
+    gateway.set_subscribe_rules(room_sid, participant, rules)
+    detail = {"room_sid": room_sid, "participant": participant}
+    _done("subscribe_rules", detail, lambda connection: _learn_mutes(connection, detail, rules))
     return jsonify(ok=True)
+
+
+def _learn_mutes(
+    connection: psycopg.Connection, detail: dict[str, str], rules: list[dict[str, Any]]
+) -> None:
+    """Keep the room's mutes as the posted rules tell them (for later joiners)."""
+    if mutes.muting_whom(rules) is None:
+        return
+    parts, room_sid, who = team(), detail["room_sid"], detail["participant"]
+    identity = mutes.identity_of(connection, parts.account, room_sid, who)
+    if not identity:  # joined before any callback reached the team: ask Twilio
+        people = parts.twilio.gateway.list_participants(room_sid)
+        identity = next((p.identity for p in people if p.sid == who), "")
+    mutes.learn(connection, parts.account, room_sid, identity, rules, operator().id)
 
 
 @bp.get("/rooms/<room_sid>/recording_rules")
@@ -65,10 +85,16 @@ def recordings(room_sid: str) -> ResponseReturnValue:
     return jsonify(recordings=as_json(team().twilio.gateway.list_recordings(room_sid)))
 
 
-def _done(action: str, detail: dict[str, str]) -> None:
-    """Record the change with its operator, and tell every console."""
+def _done(
+    action: str,
+    detail: dict[str, str],
+    also: Callable[[psycopg.Connection], object] | None = None,
+) -> None:
+    """Record the change with its operator (and what else goes with it), and tell every console."""
     parts, who = team(), operator()
     with transaction() as connection:
+        if also is not None:
+            also(connection)
         action_log.record(connection, parts.account, who.id, action, detail)
         data = {"action": action, "operator": who.name, **detail}
         event_log.append(connection, parts.account, "action", data)

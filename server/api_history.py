@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from console.core.calls.history import write_csv
-from server import call_store, presence, routes_store
+from server import activity, call_store, presence, routes_store
 from server.routes_store import RoutesChanged
 from server.team_context import ApiError, as_json, body, operator, team, transaction
 from webhook.routes import RoutesError
@@ -111,7 +111,8 @@ def me() -> ResponseReturnValue:
 
 @bp.get("/operators")
 def operators_online() -> ResponseReturnValue:
-    """The operators with an open event stream."""
+    """The operators with an open event stream, and what each is doing."""
     with transaction() as connection:
         names = presence.online(connection, team().account)
-    return jsonify(online=names)
+        doing = activity.of_online(connection, team().account, names)
+    return jsonify(online=names, operators=[entry.as_json() for entry in doing])

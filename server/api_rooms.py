@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 
 from console.core.calls.dial_input import InvalidInput, check_identity, check_room, validate_request
 from console.core.calls.records import Participant
-from server import action_log, call_store, event_log
+from server import action_log, activity, call_store, event_log
 from server.database import DatabaseError
 from server.team_context import (
     ApiError,
@@ -142,6 +142,8 @@ def dial() -> ResponseReturnValue:
             action_log.record(connection, parts.account, who.id, "dial", detail)
             data = {**as_json(call), "operator": who.name}
             event_log.append(connection, parts.account, "call.placed", data)
+        with transaction() as connection:
+            activity.note(connection, parts.account, who.name)
     except DatabaseError:  # the call is placed all the same: never report it failed (no redial)
         log.exception("call %s was placed but could not be recorded", call.sid)
     return jsonify(call=as_json(call)), 201

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from console.core.calls.dial_input import InvalidInput, check_identity, check_room
-from server import waiting_line
+from server import activity, waiting_line
 from server.database import DatabaseError
 from server.team_context import ApiError, body, operator, team, text_field, transaction
 from server.waiting_line import ClaimedByOther, WaitingError
@@ -69,6 +69,8 @@ def place(call_sid: str) -> ResponseReturnValue:
     try:
         with transaction() as connection:
             waiting_line.placed(connection, parts.account, call_sid, who, room, joined_as)
+        with transaction() as connection:
+            activity.note(connection, parts.account, who.name)
     except DatabaseError:  # the caller is in the room all the same: say so
         log.exception("caller %s was put in %s but that could not be recorded", call_sid, room)
     return jsonify(call_sid=call.sid, room=room, identity=joined_as)

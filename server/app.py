@@ -18,7 +18,7 @@ from flask import Flask
 
 from console.core.gateways.gateway import Gateway
 from console.core.gateways.twilio_http import make_client
-from server import team_api
+from server import mutes, team_api
 from server.database import Database
 from server.event_hub import EventHub
 from server.event_log import LoggedEvent
@@ -46,7 +46,8 @@ DEFAULTS: dict[str, Any] = {
     "SPOOL_DIR": "",  # where events wait while the database is down ("" = user data dir)
     "EVENT_WINDOW_HOURS": 24,  # how long consoles can be away and still resume
     "STREAM_HEARTBEAT": 15.0,  # seconds between keep-alive comments on event streams
-    "POOL_SIZE": 20,  # database connections per process
+    "POOL_SIZE": 20,  # database connections per process, at most
+    "POOL_READY": 4,  # connections kept open while idle, so a burst of callbacks finds them
     "SWEEP_SECONDS": 5.0,  # how often stale presence and claims are looked for
 }
 
@@ -88,7 +89,9 @@ def create_app(
     if not account:
         raise ValueError("The server needs the Twilio Account SID its team works in.")
     owns = database is None
-    db = database or Database(settings["DATABASE_URL"], max_size=int(settings["POOL_SIZE"]))
+    size = int(settings["POOL_SIZE"])
+    ready = max(1, min(size, int(settings["POOL_READY"])))
+    db = database or Database(settings["DATABASE_URL"], min_size=ready, max_size=size)
     if owns:
         db.open()
     try:
@@ -107,7 +110,12 @@ def create_app(
             db.close()
         raise
     spool = Spool(settings["SPOOL_DIR"] or default_spool_dir())
-    recorder = Recorder(db, account, spool)
+    keeper = gateway
+
+    def welcome(room_sid: str, participant_sid: str, identity: str, muted: frozenset[str]) -> None:
+        mutes.welcome(keeper, room_sid, participant_sid, identity, muted)
+
+    recorder = Recorder(db, account, spool, welcome)
 
     app = create_webhook_app({**settings, "ROUTES_FILE": ""})  # no file: routes are in the db
     app.extensions[DISPATCHER_KEY] = InlineDispatcher(recorder.consume)

@@ -99,8 +99,11 @@ def call_of_event(event: CallStatusEvent, room: str = "", identity: str = "") ->
 
 def event_time(event: CallStatusEvent) -> datetime:
     """When Twilio says the callback happened (its Timestamp), else now."""
+    stamp = event.get("Timestamp")
+    if not stamp:
+        return datetime.now(UTC)
     try:
-        return _moment(parsedate_to_datetime(event.get("Timestamp")))
+        return _moment(parsedate_to_datetime(stamp))
     except (TypeError, ValueError):
         return datetime.now(UTC)
 

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 KEPT = 5000  # recent events kept in memory for streams to read
 POLL_SECONDS = 2.0  # a safety net: look at the log this often even without a NOTIFY
 RETRY_SECONDS = 1.0  # wait between reconnection attempts
-GATHER_SECONDS = 0.003  # after a NOTIFY, wait this long for more before reading the log
+READ_GAP_SECONDS = 0.01  # in a burst of writes, read the log at most this often (one query each)
 READ_TIMEOUT = 3.0  # seconds to wait for a pooled connection to read the log
 STOP_CHECK_SECONDS = 0.2  # longest wait for a NOTIFY before looking whether to stop
 
@@ -123,21 +123,25 @@ class EventHub:
             self._stop.wait(RETRY_SECONDS)
 
     def _listen(self, connection: psycopg.Connection) -> None:
+        """Read the log when a NOTIFY comes: at once after a quiet spell, and in a burst of
+        writes at most every READ_GAP_SECONDS, so one query reads what gathered meanwhile
+        (a query per event would cost every process as much as the writes themselves)."""
         deadline = time.monotonic() + POLL_SECONDS
+        read_at = 0.0
         while not self._stop.is_set():
             timeout = min(STOP_CHECK_SECONDS, max(0.01, deadline - time.monotonic()))
             woken = False
             for note in connection.notifies(timeout=timeout, stop_after=1):
                 woken = True
                 self._note(note.payload)
-            # Drain what else arrived at once, then read the log one time for all of it.
-            for note in connection.notifies(timeout=0.0):
-                self._note(note.payload)
-            if woken:  # a burst of writes: let it gather, then read it in one query
-                time.sleep(GATHER_SECONDS)
-                for note in connection.notifies(timeout=0.0):
+            if woken:
+                gap = read_at + READ_GAP_SECONDS - time.monotonic()
+                if gap > 0:  # the last read was a moment ago: let the burst gather
+                    time.sleep(gap)
+                for note in connection.notifies(timeout=0.0):  # what arrived meanwhile
                     self._note(note.payload)
             if woken or time.monotonic() >= deadline:
+                read_at = time.monotonic()
                 self._catch_up()
                 deadline = time.monotonic() + POLL_SECONDS
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from server.sql_functions import FUNCTIONS
+from server.sql_functions import FUNCTIONS, FUNCTIONS_V4
 
 log = logging.getLogger(__name__)
 
@@ -167,10 +167,32 @@ CREATE INDEX calls_by_status ON calls (account, status, created_at DESC);
 CREATE INDEX calls_by_direction ON calls (account, direction, created_at DESC);
 """
 
+# Presence with activity, mutes kept for later joiners, room callbacks written once.
+_V4_ACTIVITY_MUTES_ONCE = (
+    """
+CREATE INDEX calls_open_by_operator ON calls (account, operator, created_at DESC)
+    WHERE final_status = '' AND operator <> '';
+CREATE TABLE operator_activity (
+    account TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    activity TEXT NOT NULL DEFAULT 'idle',
+    call_sid TEXT NOT NULL DEFAULT '',
+    at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (account, operator)
+);
+COMMENT ON TABLE operator_activity IS 'the activity last told to consoles, per operator';
+COMMENT ON COLUMN mutes.room IS 'the room SID: a mute lasts as long as its room';
+ALTER TABLE room_events ADD COLUMN callback_key TEXT;
+CREATE UNIQUE INDEX room_events_once ON room_events (account, callback_key);
+"""
+    + FUNCTIONS_V4
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "call history and operators", _V1_HISTORY_AND_OPERATORS),
     Migration(2, "event log, waiting line, routes, room controls, presence", _V2_TEAM_STATE),
     Migration(3, "trigram text search and filter indexes", _V3_SEARCH_INDEXES),
+    Migration(4, "operator activity, kept mutes, room callbacks once", _V4_ACTIVITY_MUTES_ONCE),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -7,6 +7,8 @@ it returns. A background thread drains the spool.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -14,9 +16,10 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from flask import has_request_context, request
 from psycopg_pool import PoolTimeout
 
-from server import call_store, event_log
+from server import activity, call_store, event_log, mutes
 from server.database import Database, DatabaseError
 from server.spool import Spool, drain_orphans
 from webhook.events import CallerWaiting, CallStatusEvent, Event, EventDispatcher, RoomEvent
@@ -26,6 +29,8 @@ log = logging.getLogger(__name__)
 WRITE_TIMEOUT = 2.0  # seconds a callback waits for a connection before it is spooled
 DRAIN_SECONDS = 1.0  # how often the spool is tried while it holds events
 Record = dict[str, Any]
+_STATUS_MARKS = ", ".join(["%s"] * 13)
+NEWCOMER = "participant-connected"
 
 
 def to_record(event: Event) -> Record | None:
@@ -50,7 +55,7 @@ def apply(connection: psycopg.Connection, account: str, record: Record) -> int |
     """Write one record (each in one transaction); the id of the event it logged, if any."""
     kind = record.get("type")
     if kind == "call_status":
-        return _call_status(connection, account, CallStatusEvent(fields=record["fields"]))
+        return _call_status(connection, account, record)
     if kind == "room":
         with connection.transaction():
             return _room(connection, account, record["fields"])
@@ -61,16 +66,16 @@ def apply(connection: psycopg.Connection, account: str, record: Record) -> int |
     return None
 
 
-def _call_status(
-    connection: psycopg.Connection, account: str, event: CallStatusEvent
-) -> int | None:
+def _call_status(connection: psycopg.Connection, account: str, record: Record) -> int | None:
     """Record the status, take an ended caller off the line, and log the event: one round trip
-    (switchboard_status_callback in server/sql_functions.py)."""
+    (switchboard_status_callback in server/sql_functions.py). Only a new status of a call an
+    operator placed costs a second: their activity may have changed."""
+    event = CallStatusEvent(fields=record["fields"])
     if not event.call_sid or not event.status:
         return None
-    call = call_store.call_of_event(event)
+    call = call_store.call_of_event(event, record.get("room", ""), record.get("identity", ""))
     row = connection.execute(
-        f"SELECT switchboard_status_callback({', '.join(['%s'] * 11)})",
+        f"SELECT event_id, call_operator FROM switchboard_status_callback({_STATUS_MARKS})",
         (
             account,
             call.sid,
@@ -78,6 +83,8 @@ def _call_status(
             call.direction,
             call.from_,
             call.to,
+            call.room,
+            call.identity,
             call.status,
             call.sequence if call.sequence >= 0 else None,
             call.duration,
@@ -85,25 +92,43 @@ def _call_status(
             call.error_message,
         ),
     ).fetchone()
-    return row[0] if row else None
+    if row is None:
+        return None
+    if row[1]:
+        activity.note(connection, account, row[1])
+    return row[0]
 
 
-def _room(connection: psycopg.Connection, account: str, fields: dict[str, str]) -> int:
+def callback_key(fields: dict[str, str]) -> str:
+    """What tells one room callback from another: a digest of all its fields (Twilio's
+    Timestamp and SequenceNumber among them), the same for a retry or a replay of it."""
+    text = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _room(connection: psycopg.Connection, account: str, fields: dict[str, str]) -> int | None:
+    """Record a room callback once (a replayed or retried one is recognised and skipped)."""
     from psycopg.types.json import Jsonb
 
     kind = fields.get("StatusCallbackEvent", "")
-    connection.execute(
+    room_sid = fields.get("RoomSid", "")
+    inserted = connection.execute(
         "INSERT INTO room_events (account, room_sid, room_name, kind, participant_identity, "
-        "fields) VALUES (%s, %s, %s, %s, %s, %s)",
+        "fields, callback_key) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
         (
             account,
-            fields.get("RoomSid", ""),
+            room_sid,
             fields.get("RoomName", ""),
             kind,
             fields.get("ParticipantIdentity", ""),
             Jsonb(fields),
+            callback_key(fields),
         ),
-    )
+    ).rowcount
+    if not inserted:
+        return None
+    if kind == "room-ended":
+        mutes.forget_room(connection, account, room_sid)
     return event_log.append(connection, account, "room.event", fields)
 
 
@@ -124,13 +149,34 @@ def _waiting(connection: psycopg.Connection, account: str, record: Record) -> in
     return event_log.append(connection, account, "waiting.added", data)
 
 
-class Recorder:
-    """The webhook's event consumer on the server: database first, spool when it is down."""
+def _with_call_context(record: Record) -> Record:
+    """A status record with the room and identity its signed status URL names (the team dials
+    with them in it), so the first status of a call already has them."""
+    if record["type"] == "call_status" and has_request_context():
+        for name in ("room", "identity"):
+            value = request.args.get(name, "")
+            if value:
+                record[name] = value
+    return record
 
-    def __init__(self, database: Database, account: str, spool: Spool) -> None:
+
+Welcome = Callable[[str, str, str, frozenset[str]], object]
+
+
+class Recorder:
+    """The webhook's event consumer on the server: database first, spool when it is down.
+
+    welcome(room_sid, participant_sid, identity, muted) gives someone who joined a room with
+    mutes the rules that keep the muted out (server/mutes.py), once their callback is recorded.
+    """
+
+    def __init__(
+        self, database: Database, account: str, spool: Spool, welcome: Welcome | None = None
+    ) -> None:
         self.database = database
         self.account = account
         self.spool = spool
+        self._welcome = welcome
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._drain_loop, name="spool-drain", daemon=True)
@@ -141,6 +187,7 @@ class Recorder:
         record = to_record(event)
         if record is None:
             return
+        record = _with_call_context(record)
         if not self.spool.pending:
             try:
                 self.write(record, timeout=WRITE_TIMEOUT)
@@ -152,11 +199,20 @@ class Recorder:
 
     def write(self, record: Record, timeout: float | None = None) -> None:
         """Write one record in its own transaction; DatabaseError when that is not possible."""
+        muted: frozenset[str] = frozenset()
         try:
             with self.database.pool.connection(timeout=timeout) as connection:
                 apply(connection, self.account, record)
+                if self._welcome is not None and _joined(record):
+                    muted = mutes.of_room(connection, self.account, record["fields"]["RoomSid"])
         except (PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError) as error:
             raise self.database.error(error, "cannot be reached") from None
+        if muted and self._welcome is not None:
+            fields = record["fields"]
+            self._welcome(
+                fields["RoomSid"], fields.get("ParticipantSid", ""),
+                fields.get("ParticipantIdentity", ""), muted,
+            )  # fmt: skip
 
     def _write_soon(self, record: Record) -> None:
         self.write(record, timeout=WRITE_TIMEOUT)
@@ -187,6 +243,16 @@ class Recorder:
             pass  # still away: the next round tries again
         except Exception:
             log.exception("a spooled event could not be written; it stays in the spool")
+
+
+def _joined(record: Record) -> bool:
+    """Whether the record is someone joining a room."""
+    fields = record.get("fields") or {}
+    return (
+        record.get("type") == "room"
+        and fields.get("StatusCallbackEvent") == NEWCOMER
+        and bool(fields.get("RoomSid"))
+    )
 
 
 class InlineDispatcher(EventDispatcher):

@@ -1,4 +1,4 @@
-"""The database functions of schema version 2 (SQL): one round trip per callback, per event.
+"""The database functions (SQL) of schema versions 2 and 4: one round trip per callback, per event.
 
 They hold the history's rules for PostgreSQL (a status never moves a call backwards; non-empty
 columns win) and the ordered append to the event log. A later change to any of them is a new
@@ -110,6 +110,46 @@ BEGIN
     END IF;
     SELECT * INTO row FROM calls WHERE account = p_account AND sid = p_sid;
     RETURN switchboard_append_event(p_account, 'call.status', jsonb_build_object(
+        'sid', p_sid, 'status', p_status, 'sequence', coalesce(p_sequence, -1),
+        'duration', p_duration, 'error_code', p_error_code, 'error_message', p_error_message,
+        'direction', row.direction, 'from', row.from_, 'to', row."to", 'room', row.room,
+        'identity', row.identity, 'operator', row.operator, 'left_waiting', left_waiting));
+END $$;
+"""
+
+# Schema version 4: a status callback also carries the room and identity of a call the team
+# dialed (in its signed status URL), so even the first status names them, and it says whose
+# activity may have changed (the operator of a call whose status is new).
+FUNCTIONS_V4 = """
+DROP FUNCTION switchboard_status_callback(TEXT, TEXT, TIMESTAMPTZ, TEXT, TEXT, TEXT, TEXT,
+    INTEGER, INTEGER, TEXT, TEXT);
+CREATE FUNCTION switchboard_status_callback(
+    p_account TEXT, p_sid TEXT, p_at TIMESTAMPTZ, p_direction TEXT, p_from TEXT, p_to TEXT,
+    p_room TEXT, p_identity TEXT, p_status TEXT, p_sequence INTEGER, p_duration INTEGER,
+    p_error_code TEXT, p_error_message TEXT, OUT event_id BIGINT, OUT call_operator TEXT
+) LANGUAGE plpgsql AS $$
+DECLARE
+    is_new BOOLEAN;
+    left_waiting BOOLEAN := FALSE;
+    row calls%ROWTYPE;
+BEGIN
+    call_operator := '';
+    is_new := switchboard_record_call(p_account, p_sid, p_at, p_direction, p_from, p_to,
+        p_room, p_identity, '', '', p_status, p_sequence, p_duration, p_error_code,
+        p_error_message);
+    IF switchboard_rank(p_status) = 3 THEN
+        UPDATE waiting SET state = 'gone', ended_at = now()
+        WHERE account = p_account AND call_sid = p_sid AND state = 'waiting';
+        left_waiting := FOUND;
+    END IF;
+    IF NOT is_new AND NOT left_waiting THEN
+        RETURN;  -- a duplicate callback: consoles already have it
+    END IF;
+    SELECT * INTO row FROM calls WHERE account = p_account AND sid = p_sid;
+    IF is_new THEN
+        call_operator := row.operator;
+    END IF;
+    event_id := switchboard_append_event(p_account, 'call.status', jsonb_build_object(
         'sid', p_sid, 'status', p_status, 'sequence', coalesce(p_sequence, -1),
         'duration', p_duration, 'error_code', p_error_code, 'error_message', p_error_message,
         'direction', row.direction, 'from', row.from_, 'to', row."to", 'room', row.room,

@@ -41,9 +41,11 @@ class TeamTwilio:
         """The signed URL Twilio fetches when the callee answers (room and identity inside)."""
         return f"{self.public_url}/voice/outbound?{urlencode({'room': room, 'identity': identity})}"
 
-    @property
-    def call_status_url(self) -> str:
-        return f"{self.public_url}/voice/status"
+    def call_status_url(self, room: str = "", identity: str = "") -> str:
+        """Where Twilio reports a call's progress; a dialed call's room and identity ride in
+        the signed URL, so even a status that beats the dial's own record names them."""
+        query = urlencode({"room": room, "identity": identity}) if room else ""
+        return f"{self.public_url}/voice/status" + (f"?{query}" if query else "")
 
     @property
     def room_status_url(self) -> str:
@@ -65,7 +67,11 @@ class TeamTwilio:
         """Create the room if missing, then place the call (never sent twice)."""
         self.ensure_room(room)
         return self.gateway.place_call(
-            to, from_, self.outbound_url(room, identity), self.call_status_url, CALL_EVENTS
+            to,
+            from_,
+            self.outbound_url(room, identity),
+            self.call_status_url(room, identity),
+            CALL_EVENTS,
         )
 
     def put_in_room(self, call_sid: str, room: str, identity: str) -> tuple[Call, str]:
