@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal, Slot
 
 from console.core.calls.records import Call, Participant
-from console.models.number_text import display_number
+from console.core.number_text import display_number
 from console.models.waiting_model import WaitingCaller, WaitingModel
 from webhook.events import CallerWaiting, CallStatusEvent
 from webhook.names import free_identity

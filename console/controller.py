@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from console.call_ledger import CallLedger
 from console.core.calls.dial_input import DialRequest
 from console.core.calls.records import CALL_EVENTS, Call, Participant, PhoneNumber, Room
-from console.models.number_text import display_number
+from console.core.number_text import display_number
 from console.models.participants_model import ParticipantsModel
 from console.models.rooms_model import RoomsModel
 from console.room_desk import RoomDesk

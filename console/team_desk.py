@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from console.core.number_text import display_number
 from console.core.team_runtime import RELOAD
-from console.models.number_text import display_number
 from console.models.presence_model import IDLE, PresenceModel, TeamMember
 from console.models.waiting_model import WaitingCaller
 

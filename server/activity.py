@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
 
-import phonenumbers
 import psycopg
 
+from console.core.number_text import international
 from server import event_log
 
 IDLE = "idle"
@@ -42,26 +41,13 @@ class Activity:
         return {"name": self.operator, "activity": self.activity, "call_sid": self.call_sid}
 
 
-@lru_cache(maxsize=4096)
-def display_number(number: str) -> str:
-    """'+442079460000' as '+44 20 7946 0000'; SIP addresses and anything else as given."""
-    text = (number or "").strip()
-    if not text.startswith("+"):
-        return text
-    try:
-        parsed = phonenumbers.parse(text, None)
-    except phonenumbers.NumberParseException:
-        return text
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
 def _described(operator: str, row: tuple | None) -> Activity:
     """The activity an open call (sid, direction, from, to) makes, or idle without one."""
     if row is None or row[0] is None:
         return Activity(operator)
     sid, direction, from_, to = row
     party = from_ if direction == "inbound" else to  # a caller put in a room, or a callee
-    return Activity(operator, f"on a call with {display_number(party) or 'unknown'}", sid)
+    return Activity(operator, f"on a call with {international(party) or 'unknown'}", sid)
 
 
 def current(connection: psycopg.Connection, account: str, operator: str) -> Activity:

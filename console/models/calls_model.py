@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from console.core.calls.call_reasons import call_reason, reason_tooltip
 from console.core.calls.records import Call
-from console.models.number_text import display_number
+from console.core.number_text import display_number
 from console.models.record_table_model import Column, RecordTableModel
 
 STATUS_COLUMN, ERROR_COLUMN, DURATION_COLUMN = 1, 2, 3

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from console.core.calls.call_reasons import call_reason, reason_tooltip
 from console.core.calls.history import HistoryEntry
+from console.core.number_text import display_number
 from console.models.calls_model import format_duration
-from console.models.number_text import display_number
 from console.models.record_table_model import Column, RecordTableModel
 
 

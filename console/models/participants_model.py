@@ -8,8 +8,8 @@ from typing import Any
 from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, Qt
 
 from console.core.calls.records import Participant
+from console.core.number_text import display_number
 from console.models.control_icons import muted_icon
-from console.models.number_text import display_number
 from console.models.record_table_model import Column, RecordTableModel
 
 NUMBER_COLUMN = 2

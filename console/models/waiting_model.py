@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QGuiApplication, QPalette
 
-from console.models.number_text import display_number
+from console.core.number_text import display_number
 from console.models.record_table_model import Column, RecordTableModel
 from webhook.events import CallerWaiting
 

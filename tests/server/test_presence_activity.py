@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 
+from console.core.number_text import display_number, international
 from server import activity
 from tests.helpers.event_stream import EventStreamReader
 from tests.helpers.signing import twilio_signature
@@ -118,9 +119,10 @@ def test_an_unchanged_activity_is_told_once_and_calls_without_operator_tell_noth
 
 
 def test_numbers_are_shown_internationally_and_sip_as_given():
-    assert activity.display_number("+442079460000") == "+44 20 7946 0000"
-    assert activity.display_number("sip:desk@example.com") == "sip:desk@example.com"
-    assert activity.display_number("+999") == "+999"
+    assert international("+442079460000") == "+44 20 7946 0000"
+    assert international("sip:desk@example.com") == "sip:desk@example.com"
+    assert international("+999") == "+999"
+    assert display_number("+442079460000") == "+44 20 7946 0000 (GB)"  # the tables add the country
 
 
 def test_every_status_of_a_dialed_call_names_its_room_and_identity(team_server):

@@ -18,11 +18,11 @@ from console.call_routing import CallRouting, place_or_name_taker
 from console.controller import ConsoleController
 from console.core.gateways.team_gateway import TeamGateway, TeamLogin
 from console.core.gateways.team_records import ClaimedByOther
+from console.core.number_text import display_number
 from console.core.runtime import Runtime
 from console.core.secrets_store import TEAM_TOKEN
 from console.core.team_runtime import start_team
 from console.event_bridge import EventBridge
-from console.models.number_text import display_number
 from console.models.waiting_model import HANDLER_COLUMN
 from console.tasks import TaskRunner
 from console.team_desk import TeamDesk

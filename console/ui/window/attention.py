@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
+from console.core.number_text import display_number
 from console.core.preferences import Preferences
-from console.models.number_text import display_number
 from console.models.waiting_model import WaitingModel
 
 TITLE = "Switchboard"

@@ -14,10 +14,10 @@ from console.call_routing import CallRouting
 from console.controller import ConsoleController
 from console.core.calls.dial_input import DialRequest
 from console.core.calls.records import Call, Participant, PhoneNumber, Room
+from console.core.number_text import display_number
 from console.core.preferences import Preferences
 from console.dial_memory import DialMemory
 from console.health_monitor import HealthMonitor
-from console.models.number_text import display_number
 from console.team_desk import TeamDesk
 from console.ui.calls_panel import CallsPanel
 from console.ui.dial_pad import DialPad
