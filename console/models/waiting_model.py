@@ -21,6 +21,7 @@ from webhook.events import CallerWaiting
 CALL_SID_MIME = "application/x-switchboard-call-sid"  # a dragged waiting caller: its CallSid
 WAITING_COLUMN = 1
 HANDLER_COLUMN = 2  # team mode only: who is handling the caller (before the number called)
+LEFT_KEPT = 500  # callers who left lately, remembered so a stale list cannot bring them back
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class WaitingModel(RecordTableModel[WaitingCaller]):
         self._now = clock or (lambda: datetime.now(UTC))
         self._pending: set[str] = set()
         self._claims: dict[str, str] = {}  # team mode: call_sid → the operator handling them
+        self._left: dict[str, None] = {}  # callers taken off the list lately, oldest first
         self.operator = ""  # team mode: this console's operator ("" when working alone)
         columns = [
             Column[WaitingCaller](
@@ -143,6 +145,7 @@ class WaitingModel(RecordTableModel[WaitingCaller]):
 
     def add(self, caller: WaitingCaller) -> None:
         """List a caller (a repeated CallSid replaces its row), keeping the oldest first."""
+        self._left.pop(caller.call_sid, None)
         others = [w for w in self.records() if w.call_sid != caller.call_sid]
         self.set_records(sorted([*others, caller], key=lambda w: w.since))
 
@@ -150,6 +153,9 @@ class WaitingModel(RecordTableModel[WaitingCaller]):
         """Take a caller off the list (put in a room, or hung up); False if not listed."""
         self._pending.discard(call_sid)
         self._claims.pop(call_sid, None)
+        self._left[call_sid] = None  # a list read before they left must not bring them back
+        while len(self._left) > LEFT_KEPT:
+            del self._left[next(iter(self._left))]
         if self.row_of(call_sid) < 0:
             return False
         self.set_records([w for w in self.records() if w.call_sid != call_sid])
@@ -165,11 +171,11 @@ class WaitingModel(RecordTableModel[WaitingCaller]):
         """Team mode: show the team's line as the server listed it, with who handles whom.
 
         Events are newer than the list: callers listed since the list was asked for (not in
-        listed_before) stay, those who left meanwhile stay gone, and the claims in claims_kept
-        (changed meanwhile) stay as they are.
+        listed_before) stay, those who left meanwhile (even one who came and went while it
+        was read) stay gone, and the claims in claims_kept (changed meanwhile) stay as they are.
         """
         current = {w.call_sid: w for w in self.records()}
-        gone = set(listed_before) - set(current)
+        gone = (set(listed_before) - set(current)) | set(self._left)
         listed = {w.call_sid: w for w in callers if w.call_sid not in gone}
         listed |= {sid: w for sid, w in current.items() if sid not in listed_before}
         self._claims = {

@@ -376,3 +376,20 @@ def test_the_teams_list_gives_way_to_events_that_came_while_it_was_read(model):
     # A later list is the truth again: Alice is nobody's, Carol left.
     model.set_line([ALICE], {}, {"CA1", "CA3"})
     assert [w.call_sid for w in model.records()] == ["CA1"] and model.holder("CA1") == ""
+
+
+def test_a_caller_who_came_and_went_while_the_list_was_read_stays_gone(model):
+    dan = WaitingCaller("CA4", "+14155550102", "+15005550006", NOW - timedelta(seconds=3))
+    model.set_operator("grace")
+    model.add(ALICE)
+    before = {"CA1"}
+    # The list was read while Dan waited; by the time it came back, Dan had been placed.
+    model.add(dan)
+    model.remove("CA4")
+    model.set_line([ALICE, dan], {"CA4": "ada"}, before)
+    assert [w.call_sid for w in model.records()] == ["CA1"]
+    assert model.holder("CA4") == ""
+    # Should Dan wait again (sent back to hold), he is listed again.
+    model.add(dan)
+    model.set_line([ALICE, dan], {}, {"CA1", "CA4"})
+    assert [w.call_sid for w in model.records()] == ["CA1", "CA4"]
