@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from console.core.calls.history import write_csv
+from console.core.calls.team_history import write_team_csv
 from server import activity, call_store, presence, routes_store
 from server.routes_store import RoutesChanged
 from server.team_context import ApiError, as_json, body, operator, team, transaction
@@ -52,11 +52,11 @@ def history() -> ResponseReturnValue:
 
 @bp.get("/history.csv")
 def history_csv() -> ResponseReturnValue:
-    """The same search as CSV, with the desktop history's columns."""
+    """The same search as CSV: the desktop history's columns, then the operator's."""
     with transaction() as connection:
         rows = call_store.search_rows(connection, team().account, **_filters(CSV_LIMIT))
     text = io.StringIO(newline="")
-    write_csv([call_store.entry(row) for row in rows], text)
+    write_team_csv([call_store.entry(row) for row in rows], text)
     return Response(
         text.getvalue(),
         mimetype="text/csv",

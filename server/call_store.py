@@ -24,6 +24,7 @@ from console.core.calls.history import (
     write_csv,
 )
 from console.core.calls.records import Call
+from console.core.calls.team_history import TeamHistoryEntry
 from server.database import Database
 from webhook.events import CallStatusEvent
 
@@ -145,9 +146,9 @@ def search_rows(
         return cursor.execute(sql, params).fetchall()
 
 
-def entry(row: dict[str, Any]) -> HistoryEntry:
-    """A HistoryEntry from a search row."""
-    return HistoryEntry(**{k: v for k, v in row.items() if k != "operator"})
+def entry(row: dict[str, Any]) -> TeamHistoryEntry:
+    """A history entry from a search row, with the operator who placed or took the call."""
+    return TeamHistoryEntry(**row)
 
 
 def statuses_of(connection: psycopg.Connection, account: str, sid: str) -> list[StatusRecord]:

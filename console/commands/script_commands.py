@@ -7,15 +7,14 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from console.commands import arguments, dial_command
 from console.commands.scripting import CommandError, connect, in_a_team, reported
 
 if TYPE_CHECKING:
-    from console.core.calls.history import HistoryEntry, HistoryStore
-    from console.core.gateways.team_gateway import TeamGateway
+    from console.core.calls.history import HistoryStore
 
 TABLE_LIMIT = 50
 
@@ -88,7 +87,12 @@ def run_history(args: argparse.Namespace) -> int:
     with _history(args) as history:
         rows = history.search(limit=limit)
         if args.csv:
-            history.export_csv(rows, sys.stdout)
+            if args.database:  # the team's calls: the operator's column too, as in a team
+                from console.core.calls.team_history import write_team_csv
+
+                write_team_csv(rows, sys.stdout)  # type: ignore[arg-type]
+            else:
+                history.export_csv(rows, sys.stdout)
             sys.stdout.flush()
             return 0
     if not rows:
@@ -117,27 +121,12 @@ def _history(args: argparse.Namespace) -> Iterator[HistoryStore]:
         return
     gateway, _ = connect() if in_a_team() else (None, None)
     if isinstance(gateway, TeamGateway):
-        yield _ServerHistory(gateway)  # type: ignore[misc]
+        from console.core.calls.team_history import TeamHistory
+
+        yield TeamHistory(gateway)  # type: ignore[misc]
         return
     with CallHistory() as history:
         yield history
-
-
-class _ServerHistory:
-    """The team's history through the team server, as this operator sees it."""
-
-    def __init__(self, gateway: TeamGateway) -> None:
-        self.gateway = gateway
-
-    def search(self, limit: int | None = None) -> list[HistoryEntry]:
-        """The team's calls, newest first."""
-        return [entry for entry, _ in self.gateway.search_history(limit=limit)]
-
-    def export_csv(self, rows: Iterable[HistoryEntry], file: TextIO) -> int:
-        """The rows as CSV, as the local history writes them."""
-        from console.core.calls.history import write_csv
-
-        return write_csv(rows, file)
 
 
 @contextlib.contextmanager

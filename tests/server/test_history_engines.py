@@ -165,6 +165,7 @@ def test_the_history_command_reads_the_teams_history_from_postgresql(database, d
     assert done.returncode == 0, done.stderr
     (row,) = csv.DictReader(io.StringIO(done.stdout))
     assert (row["sid"], row["room"], row["to"]) == ("CA" + "7" * 32, "Ops", "+15551234567")
+    assert row["operator"] == ""  # the team's export names who placed a call (here: nobody)
 
     other = subprocess.run(
         [*command, "--account", "AC" + "9" * 32], capture_output=True, text=True, env=env

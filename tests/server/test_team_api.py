@@ -147,7 +147,7 @@ def test_unsigned_callbacks_are_refused_and_not_recorded(team_server):
         assert connection.execute("SELECT count(*) FROM calls").fetchone()[0] == 0
 
 
-def test_history_exports_csv_with_the_desktop_columns(team_server):
+def test_history_exports_csv_with_the_desktop_columns_and_the_operator(team_server):
     session = team_server.session("alice")
     session.post(
         team_server.api("/calls"),
@@ -157,5 +157,6 @@ def test_history_exports_csv_with_the_desktop_columns(team_server):
     answer = session.get(team_server.api("/history.csv?text=5551230001"), timeout=10)
     assert answer.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(answer.text)))
-    assert rows[0] == list(CSV_COLUMNS)
+    assert rows[0] == [*CSV_COLUMNS, "operator"]
     assert len(rows) == 2 and rows[1][rows[0].index("room")] == "Standup"
+    assert rows[1][-1] == "alice"

@@ -308,3 +308,4 @@ def test_switchboard_dial_and_history_go_through_the_team_server(team_server, us
     assert history.returncode == 0, history.stderr
     rows = {row["sid"]: row for row in csv.DictReader(io.StringIO(history.stdout))}
     assert rows[sid]["room"] == "Desk" and rows[sid]["identity"] == "dora"
+    assert rows[sid]["operator"] == "carol"  # the team's history says who dialed
