@@ -74,3 +74,27 @@ def test_the_waiting_list_shows_three_callers_at_every_size(qtbot, session, size
     view = by_name(window, "Waiting", QTableView)
     rows = view.viewport().height() / view.verticalHeader().defaultSectionSize()
     assert rows >= 3, f"only {rows:.1f} rows of waiting callers at {size}"
+
+
+def test_in_a_team_callers_another_operator_handles_raise_no_alert(qtbot, alerts, tmp_path):
+    from datetime import UTC, datetime
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QWidget
+
+    from console.core.preferences import Preferences
+    from console.models.waiting_model import WaitingCaller, WaitingModel
+    from console.ui.window.attention import WaitingAttention
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    model = WaitingModel()
+    model.set_operator("grace")
+    settings = QSettings(str(tmp_path / "attention.ini"), QSettings.Format.IniFormat)
+    attention = WaitingAttention(window, model, Preferences(settings))
+    now = datetime.now(UTC)
+    held = WaitingCaller("CA1", "+14155550100", "+15005550006", now)
+    free = WaitingCaller("CA2", "+442071838750", "+15005550006", now)
+    model.set_line([held, free], {"CA1": "ada"})  # the team's line as this console opens
+    assert window.windowTitle() == "Switchboard — 2 waiting"  # both wait, and are counted
+    assert len(alerts) == 1 and attention.last_notice.startswith("+44 20 7183 8750")

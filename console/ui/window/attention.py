@@ -21,7 +21,7 @@ def waiting_title(count: int) -> str:
 class WaitingAttention(QObject):
     """Watches the Waiting list; each new caller raises the window's urgency hint, updates the
     title's count, shows a tray notification where the desktop has a tray, and beeps if the
-    operator asked for it."""
+    operator asked for it. In a team, callers another operator handles raise nothing."""
 
     def __init__(self, window: QWidget, model: WaitingModel, preferences: Preferences) -> None:
         super().__init__(window)
@@ -40,7 +40,11 @@ class WaitingAttention(QObject):
     def on_model_changed(self) -> None:
         callers = self._model.records()
         current = {c.call_sid for c in callers}
-        new = [c for c in callers if c.call_sid not in self._known]
+        new = [  # a caller another operator already handles is no call to this one
+            c
+            for c in callers
+            if c.call_sid not in self._known and not self._model.held_by_other(c.call_sid)
+        ]
         self._known = current
         self._window.setWindowTitle(waiting_title(len(callers)))
         if new:
