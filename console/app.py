@@ -187,6 +187,7 @@ def open_console(
     bridge.team_state_changed.connect(window.team_view.on_bridge_team_state_changed)
     bridge.team_event_received.connect(window.team_view.on_bridge_team_event)
     bridge.team_event_received.connect(window.team_desk.on_bridge_team_event)
+    bridge.team_event_received.connect(window.dialogs.on_bridge_team_event)
     bridge.team_state_changed.connect(window.team_desk.on_bridge_team_state_changed)
     bridge.setParent(window)
     runner.setParent(window)

@@ -219,6 +219,27 @@ def test_the_team_window_opens_the_teams_history_and_routes(
         assert isinstance(routes, TeamRoutesDialog)
         status = by_name(routes, "Routes status", QLabel)
         qtbot.waitUntil(lambda: "no routes yet" in status.text(), timeout=WAIT)
+        # Bob saves the routes while Ada's editor is open: she is told at once, not at Save.
+        banner = by_name(routes, "Routes file error", QLabel)
+        assert banner.isHidden()
+        gateways["bob"].replace_routes(GOOD, 0)
+        qtbot.waitUntil(lambda: banner.isVisible(), timeout=WAIT)
+        assert "bob saved the team's routes (version 1)" in banner.text()
+        assert "open on version 0" in banner.text()
     finally:
         window.close()
         assert console.shutdown(), "background work did not finish at shutdown"
+
+
+def test_the_routes_editor_is_not_told_of_its_own_operators_save(qtbot, gateways, runner):
+    from console.core.gateways.team_events import TeamEvent
+
+    dialog = TeamRoutesDialog(gateways["alice"], runner, operator="alice")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    banner = by_name(dialog, "Routes file error", QLabel)
+    dialog.on_team_event(TeamEvent(7, "routes.changed", {"version": 1, "operator": "alice"}))
+    dialog.on_team_event(TeamEvent(8, "call.status", {"version": 9, "operator": "bob"}))
+    assert banner.isHidden()
+    dialog.on_team_event(TeamEvent(9, "routes.changed", {"version": 2, "operator": "bob"}))
+    assert banner.isVisible() and "bob saved the team's routes (version 2)" in banner.text()

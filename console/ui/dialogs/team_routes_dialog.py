@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QPushButton, QWidget
 
@@ -24,6 +25,8 @@ from webhook.routes import RoutingRules, render_routes
 
 if TYPE_CHECKING:
     from console.core.gateways.team_gateway import TeamGateway
+
+ROUTES_CHANGED = "routes.changed"  # the team event of a save of the routes
 
 
 def _where_wrong(error: TeamRoutesInvalid) -> str:
@@ -43,9 +46,14 @@ class TeamRoutesDialog(RoutesDialog):
     KEPT_NOTE = "The team's routes stay as they are until you save a correct version."
 
     def __init__(
-        self, server: TeamGateway, runner: TaskRunner, parent: QWidget | None = None
+        self,
+        server: TeamGateway,
+        runner: TaskRunner,
+        parent: QWidget | None = None,
+        operator: str = "",
     ) -> None:
         self.server = server
+        self.operator = operator  # this console's operator: their own saves are no news
         self._mine = ""  # this operator's unsaved routes, after another operator saved first
         super().__init__(None, runner, parent)
         self.setWindowTitle("Team routes")
@@ -118,6 +126,21 @@ class TeamRoutesDialog(RoutesDialog):
         )
         self.restore_button.show()
         self._set_status(f"Showing version {current.version}, saved by another operator.")
+
+    def on_team_event(self, event: object) -> None:
+        """Another operator saved the routes while this editor is open: say so at once, before
+        this operator's Save finds out (which then shows theirs and keeps these to restore)."""
+        data: Mapping[str, Any] = getattr(event, "data", None) or {}
+        if getattr(event, "kind", "") != ROUTES_CHANGED or not shiboken6.isValid(self):
+            return
+        version, who = int(data.get("version") or 0), str(data.get("operator") or "")
+        if version <= self.version or (who and who == self.operator):
+            return
+        self._show_file_error(
+            f"{who or 'Another operator'} saved the team's routes (version {version}) while "
+            f"this editor was open on version {self.version}. Save shows their version and "
+            "keeps your changes, to restore and save knowingly; Cancel keeps theirs."
+        )
 
     def _reload(self, loaded: LoadedRoutes) -> None:
         """Show other routes in the editor, as if it had just opened them."""

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from console.ui.dial_pad import DialPad
     from console.ui.dialogs.dial_list_dialog import DialListDialog
     from console.ui.dialogs.history_dialog import HistoryDialog
+    from console.ui.dialogs.team_routes_dialog import TeamRoutesDialog
     from console.ui.rooms_panel import RoomsPanel
     from console.ui.window.event_log import EventLog
     from console.ui.window.status_bar import ConsoleStatusBar
@@ -77,6 +78,7 @@ class WindowDialogs(QObject):
         self.controller = window.controller
         self.history_dialog: HistoryDialog | None = None
         self.dial_list_dialog: DialListDialog | None = None
+        self.team_routes_dialog: TeamRoutesDialog | None = None
 
     @Slot()
     def new_room(self) -> None:
@@ -239,13 +241,16 @@ class WindowDialogs(QObject):
         if runtime is not None and runtime.mode == "team":
             from console.ui.dialogs.team_routes_dialog import TeamRoutesDialog
 
-            dialog: RoutesDialog = TeamRoutesDialog(
+            team_dialog = TeamRoutesDialog(
                 runtime.gateway,  # type: ignore[arg-type]  # a TeamGateway in team mode
                 self.controller.runner,
                 self.owner,
+                operator=runtime.operator,
             )
-            dialog.routes_saved.connect(self.on_routes_saved)
-            _show(dialog, "routes")
+            team_dialog.routes_saved.connect(self.on_routes_saved)
+            team_dialog.destroyed.connect(self.on_team_routes_destroyed)
+            self.team_routes_dialog = team_dialog
+            _show(team_dialog, "routes")
             return
         webhook = runtime.webhook if runtime else None
         configured = webhook.app.config.get("ROUTES_FILE") if webhook else ""
@@ -253,6 +258,16 @@ class WindowDialogs(QObject):
         dialog = RoutesDialog(path, self.controller.runner, self.owner)
         dialog.routes_saved.connect(self.on_routes_saved)
         _show(dialog, "routes")
+
+    @Slot()
+    def on_team_routes_destroyed(self) -> None:
+        self.team_routes_dialog = None
+
+    @Slot(object)
+    def on_bridge_team_event(self, event: object) -> None:
+        """Team events an open Team routes editor must know of (another operator's save)."""
+        if self.team_routes_dialog is not None:
+            self.team_routes_dialog.on_team_event(event)
 
     @Slot(str)
     def on_routes_saved(self, path: str) -> None:
