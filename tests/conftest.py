@@ -1,5 +1,6 @@
 """Test-wide setup: offscreen Qt, and no user files or keyring touched by tests."""
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -36,6 +37,25 @@ class UserDirs:
     config: Path
     data: Path
     settings: Path
+
+
+@pytest.fixture(autouse=True)
+def collect_on_the_main_thread(request):
+    """As the console does (console/gui_collector.py): no automatic cycle collection while a
+    test runs, so no server, stream or worker thread frees a Qt object of a console a test put
+    together; what the test left is collected here, on the main thread, when it ends.
+    Tests marked automatic_gc see Python's own collection, untouched."""
+    if request.node.get_closest_marker("automatic_gc") is not None:
+        yield
+        return
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        if was_enabled:
+            gc.enable()
 
 
 @pytest.fixture

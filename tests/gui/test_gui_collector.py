@@ -6,6 +6,8 @@ import gc
 import threading
 import weakref
 
+import pytest
+
 from console.app import open_console
 from console.gui_collector import GuiThreadCollector
 
@@ -17,6 +19,7 @@ class Node:
         self.me = self
 
 
+@pytest.mark.automatic_gc
 def test_garbage_made_on_a_worker_thread_is_freed_on_the_gui_thread(qtbot):
     collector = GuiThreadCollector()
     collector.start()
@@ -43,6 +46,7 @@ def test_garbage_made_on_a_worker_thread_is_freed_on_the_gui_thread(qtbot):
     assert gc.isenabled()
 
 
+@pytest.mark.automatic_gc
 def test_the_console_collects_on_its_gui_thread_until_shutdown(qtbot, preferences, secrets):
     session = open_console(preferences, secrets, {}, force_sandbox=True)
     qtbot.addWidget(session.window)
