@@ -133,6 +133,8 @@ class TeamRoutesDialog(RoutesDialog):
         data: Mapping[str, Any] = getattr(event, "data", None) or {}
         if getattr(event, "kind", "") != ROUTES_CHANGED or not shiboken6.isValid(self):
             return
+        if self._loaded is None:
+            return  # still loading: the load brings the newest version anyway
         version, who = int(data.get("version") or 0), str(data.get("operator") or "")
         if version <= self.version or (who and who == self.operator):
             return
