@@ -167,6 +167,7 @@ class EventHub:
         if self._floor < 0:
             with self._condition:
                 self._last = self._floor = event_log.head(connection, self.account)
+                self._condition.notify_all()  # a stream already waiting reads what came first
             return
         while True:
             events = event_log.after(connection, self.account, self._last)

@@ -116,3 +116,25 @@ def test_a_console_further_back_than_memory_reads_the_log(database, tmp_path):
     finally:
         server.stop()
         close_app(app)
+
+
+def test_a_stream_waiting_before_the_hub_began_is_woken_by_its_first_read(database):
+    import threading
+
+    from server.event_hub import EventHub
+
+    account = "AC" + "2" * 32
+    with database.connection() as connection:
+        first = event_log.append(connection, account, "test.event", {"n": 0})
+    hub = EventHub(database, account)
+    woke: list[int] = []
+    # A stream that read the log itself (the hub had no memory yet) and now waits for more.
+    waiter = threading.Thread(target=lambda: (hub.wait_after(0, 60), woke.append(hub.last_id)))
+    waiter.start()
+    hub.start()  # its first read finds the event appended before it listened
+    try:
+        waiter.join(20)  # not the 60 s of the wait: the first read wakes it
+        assert woke == [first]
+    finally:
+        hub.stop()
+        waiter.join(5)
