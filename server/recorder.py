@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,8 +19,9 @@ import psycopg
 from flask import has_request_context, request
 from psycopg_pool import PoolTimeout
 
-from server import activity, call_store, event_log, mutes
+from server import call_store, event_log, mutes, status_writes
 from server.database import Database, DatabaseError
+from server.group_commit import GroupCommit
 from server.spool import Spool, drain_orphans
 from webhook.events import CallerWaiting, CallStatusEvent, Event, EventDispatcher, RoomEvent
 
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 WRITE_TIMEOUT = 2.0  # seconds a callback waits for a connection before it is spooled
 DRAIN_SECONDS = 1.0  # how often the spool is tried while it holds events
 Record = dict[str, Any]
-_STATUS_MARKS = ", ".join(["%s"] * 13)
 NEWCOMER = "participant-connected"
 
 
@@ -55,7 +55,7 @@ def apply(connection: psycopg.Connection, account: str, record: Record) -> int |
     """Write one record (each in one transaction); the id of the event it logged, if any."""
     kind = record.get("type")
     if kind == "call_status":
-        return _call_status(connection, account, record)
+        return status_writes.write_one(connection, account, record)
     if kind == "room":
         with connection.transaction():
             return _room(connection, account, record["fields"])
@@ -64,39 +64,6 @@ def apply(connection: psycopg.Connection, account: str, record: Record) -> int |
             return _waiting(connection, account, record)
     log.warning("ignored a record of unknown type %r", kind)
     return None
-
-
-def _call_status(connection: psycopg.Connection, account: str, record: Record) -> int | None:
-    """Record the status, take an ended caller off the line, and log the event: one round trip
-    (switchboard_status_callback in server/sql_functions.py). Only a new status of a call an
-    operator placed costs a second: their activity may have changed."""
-    event = CallStatusEvent(fields=record["fields"])
-    if not event.call_sid or not event.status:
-        return None
-    call = call_store.call_of_event(event, record.get("room", ""), record.get("identity", ""))
-    row = connection.execute(
-        f"SELECT event_id, call_operator FROM switchboard_status_callback({_STATUS_MARKS})",
-        (
-            account,
-            call.sid,
-            call_store.event_time(event),
-            call.direction,
-            call.from_,
-            call.to,
-            call.room,
-            call.identity,
-            call.status,
-            call.sequence if call.sequence >= 0 else None,
-            call.duration,
-            call.error_code,
-            call.error_message,
-        ),
-    ).fetchone()
-    if row is None:
-        return None
-    if row[1]:
-        activity.note(connection, account, row[1])
-    return row[0]
 
 
 def callback_key(fields: dict[str, str]) -> str:
@@ -152,7 +119,7 @@ def _waiting(connection: psycopg.Connection, account: str, record: Record) -> in
 def _with_call_context(record: Record) -> Record:
     """A status record with the room and identity its signed status URL names (the team dials
     with them in it), so the first status of a call already has them."""
-    if record["type"] == "call_status" and has_request_context():
+    if record["type"] == "call_status" and has_request_context() and request.query_string:
         for name in ("room", "identity"):
             value = request.args.get(name, "")
             if value:
@@ -177,6 +144,7 @@ class Recorder:
         self.account = account
         self.spool = spool
         self._welcome = welcome
+        self._statuses: GroupCommit[Record, int | None] = GroupCommit(self._write_statuses)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._drain_loop, name="spool-drain", daemon=True)
@@ -190,7 +158,10 @@ class Recorder:
         record = _with_call_context(record)
         if not self.spool.pending:
             try:
-                self.write(record, timeout=WRITE_TIMEOUT)
+                if record["type"] == "call_status":
+                    self._statuses.write(record)  # with the others that arrive meanwhile
+                else:
+                    self.write(record, timeout=WRITE_TIMEOUT)
                 return
             except DatabaseError as error:
                 log.warning("spooling an event while the database is away: %s", error)
@@ -213,6 +184,14 @@ class Recorder:
                 fields["RoomSid"], fields.get("ParticipantSid", ""),
                 fields.get("ParticipantIdentity", ""), muted,
             )  # fmt: skip
+
+    def _write_statuses(self, records: Sequence[Record]) -> list[int | Exception | None]:
+        """Write a batch of status callbacks in one statement; DatabaseError when impossible."""
+        try:
+            with self.database.pool.connection(timeout=WRITE_TIMEOUT) as connection:
+                return status_writes.write_many(connection, self.account, records)
+        except (PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError) as error:
+            raise self.database.error(error, "cannot be reached") from None
 
     def _write_soon(self, record: Record) -> None:
         self.write(record, timeout=WRITE_TIMEOUT)
