@@ -16,6 +16,7 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 BATCH_LIMIT = 64  # records in one batch, at most
+PATIENCE = 5.0  # seconds a queued caller waits for its batch before it gives up (TimeoutError)
 
 # write_batch(items) returns one result per item, in order: a value, or the exception that
 # item alone raised. An exception it raises itself fails every item of the batch.
@@ -41,9 +42,12 @@ class _Waiting(Generic[Item, Result]):
 class GroupCommit(Generic[Item, Result]):
     """Writes items in batches through write_batch, one batch at a time."""
 
-    def __init__(self, write_batch: BatchWriter, limit: int = BATCH_LIMIT) -> None:
+    def __init__(
+        self, write_batch: BatchWriter, limit: int = BATCH_LIMIT, patience: float = PATIENCE
+    ) -> None:
         self._write_batch = write_batch
         self._limit = max(1, limit)
+        self._patience = patience
         self._lock = threading.Lock()
         self._queue: list[_Waiting[Item, Result]] = []
         self._busy = False  # a batch is being written; the queue waits for its end
@@ -55,14 +59,24 @@ class GroupCommit(Generic[Item, Result]):
             return len(self._queue)
 
     def write(self, item: Item) -> Result | None:
-        """Write item (with whatever else is queued); its result, or raise its error."""
+        """Write item (with whatever else is queued); its result, or raise its error.
+
+        TimeoutError when a batch ahead of it has not ended within the patience: a write stuck
+        in the database then holds only its own batch's callers. One still queued is taken
+        off the queue and never written; one whose batch was already being written may yet
+        be written (whoever retries it must not mind a second write).
+        """
         mine: _Waiting[Item, Result] = _Waiting(item)
         with self._lock:
             self._queue.append(mine)
             mine.leads = not self._busy
             self._busy = True
-        if not mine.leads:
-            mine.wake.acquire()  # written by another thread, or asked to lead the next batch
+        if not mine.leads and not mine.wake.acquire(timeout=self._patience):
+            with self._lock:  # the lead is handed over under this lock: no race with it
+                if not mine.leads:
+                    if mine in self._queue:
+                        self._queue.remove(mine)
+                    raise TimeoutError(f"no write for {self._patience:g} s")
         if mine.leads:
             self._lead()
         if mine.error is not None:

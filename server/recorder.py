@@ -159,7 +159,7 @@ class Recorder:
         if not self.spool.pending:
             try:
                 if record["type"] == "call_status":
-                    self._statuses.write(record)  # with the others that arrive meanwhile
+                    self._write_status(record)  # with the others that arrive meanwhile
                 else:
                     self.write(record, timeout=WRITE_TIMEOUT)
                 return
@@ -184,6 +184,12 @@ class Recorder:
                 fields["RoomSid"], fields.get("ParticipantSid", ""),
                 fields.get("ParticipantIdentity", ""), muted,
             )  # fmt: skip
+
+    def _write_status(self, record: Record) -> None:
+        try:
+            self._statuses.write(record)
+        except TimeoutError as error:  # a write ahead is stuck: spool (a second write is harmless)
+            raise self.database.error(error, "is not answering") from None
 
     def _write_statuses(self, records: Sequence[Record]) -> list[int | Exception | None]:
         """Write a batch of status callbacks in one statement; DatabaseError when impossible."""

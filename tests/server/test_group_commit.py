@@ -121,3 +121,50 @@ def test_many_threads_writing_at_once_each_get_their_own_result():
     written = [item for batch in writer.batches for item in batch]
     assert sorted(written) == sorted(items)  # every item exactly once
     assert group.queued == 0
+
+
+def test_a_caller_queued_behind_a_stuck_batch_gives_up_and_is_never_written():
+    writer = Writer()
+    group = GroupCommit(writer, patience=0.2)
+    writer.hold.clear()  # the database stops answering inside the first batch
+    with ThreadPoolExecutor(2) as pool:
+        stuck = pool.submit(group.write, "stuck")
+        assert writer.inside.wait(WAIT)
+        with pytest.raises(TimeoutError):
+            group.write("queued")
+        assert group.queued == 0  # it took itself off the queue
+        writer.hold.set()
+        assert stuck.result(WAIT) == "STUCK"
+    assert group.write("after") == "AFTER"  # the group goes on
+    assert writer.batches == [["stuck"], ["after"]]
+
+
+def test_a_caller_whose_own_batch_is_stuck_gives_up_and_the_batch_still_ends():
+    gates = [threading.Event(), threading.Event()]  # one per batch: set = it may end
+    batches: list[list[str]] = []
+    started = threading.Semaphore(0)
+
+    def write_batch(items: Sequence[str]) -> list[str]:
+        batches.append(list(items))
+        started.release()
+        assert gates[min(len(batches), 2) - 1].wait(WAIT)
+        return [item.upper() for item in items]
+
+    group = GroupCommit(write_batch, patience=0.3)
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(group.write, "first")
+        assert started.acquire(timeout=WAIT)
+        leader = pool.submit(group.write, "lead")
+        _wait_queued(group, 1)
+        follower = pool.submit(group.write, "follow")
+        _wait_queued(group, 2)
+        gates[0].set()  # the first batch ends; "lead" writes the next with "follow" in it
+        assert first.result(WAIT) == "FIRST"
+        assert started.acquire(timeout=WAIT)
+        assert batches[1] == ["lead", "follow"]  # the second batch sticks with both in it
+        with pytest.raises(TimeoutError):
+            follower.result(WAIT)  # it gives up (its write may yet land)
+        gates[1].set()
+        assert leader.result(WAIT) == "LEAD"
+    assert group.write("after") == "AFTER"  # no one is left holding the lead
+    assert batches[2] == ["after"]

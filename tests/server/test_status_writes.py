@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from server import event_log, status_writes
+from tests.helpers import wait_until
 from tests.helpers.signing import twilio_signature
 from tests.server.conftest import ACCOUNT
 
@@ -105,14 +106,8 @@ def test_a_lost_connection_fails_the_whole_batch(database_url):
 
 
 def test_callbacks_arriving_together_are_each_stored_once_with_one_event(team_server, sandbox):
-    url = f"{team_server.url}/voice/status"
-
     def send(number: int) -> int:
-        fields = {"CallSid": f"CA{number:032x}", "CallStatus": "ringing", "SequenceNumber": "1"}
-        signature = twilio_signature(sandbox.auth_token, url, fields)
-        answer = requests.post(url, data=fields, headers={"X-Twilio-Signature": signature},
-                               timeout=30)  # fmt: skip
-        return answer.status_code
+        return _send_ringing(team_server, sandbox, number)
 
     with ThreadPoolExecutor(16) as pool:
         codes = list(pool.map(send, range(160)))
@@ -124,3 +119,52 @@ def test_callbacks_arriving_together_are_each_stored_once_with_one_event(team_se
         ).fetchall()
     assert calls == 160
     assert sorted(row[0] for row in events) == [f"CA{n:032x}" for n in range(160)]
+
+
+@pytest.mark.slow
+def test_callbacks_behind_a_stuck_write_are_spooled_and_answered(team_server, sandbox):
+    """A write stuck in PostgreSQL (here: waiting on a lock) holds only itself: the callbacks
+    queued behind it give up after the group's patience, go to the spool and are answered;
+    once the lock goes, everything is written, each once."""
+
+    def send(number: int) -> int:
+        return _send_ringing(team_server, sandbox, number)
+
+    with psycopg.connect(team_server.database.url) as blocker:
+        blocker.execute("LOCK TABLE call_statuses IN ACCESS EXCLUSIVE MODE")
+        with ThreadPoolExecutor(8) as pool:
+            stuck = pool.submit(send, 0)
+            wait_until(lambda: _waiting_on_a_lock(team_server.database.url), timeout=10)
+            behind = list(pool.map(send, range(1, 8)))
+            assert behind == [204] * 7  # answered while the lock is still held
+            assert not stuck.done()
+            blocker.rollback()  # the lock goes
+            assert stuck.result(30) == 204
+
+    def written() -> list[str]:
+        with team_server.database.connection() as connection:
+            rows = connection.execute(
+                "SELECT data->>'sid' FROM event_log WHERE kind = 'call.status'"
+            ).fetchall()
+        return sorted(row[0] for row in rows)
+
+    wait_until(lambda: len(written()) >= 8, timeout=30, interval=0.1)  # the spool drained
+    assert written() == [f"CA{n:032x}" for n in range(8)]  # each once
+
+
+def _send_ringing(team_server, sandbox, number: int) -> int:
+    """A signed "ringing" callback for call number `number`; the HTTP status it got."""
+    url = f"{team_server.url}/voice/status"
+    fields = {"CallSid": f"CA{number:032x}", "CallStatus": "ringing", "SequenceNumber": "1"}
+    signature = twilio_signature(sandbox.auth_token, url, fields)
+    headers = {"X-Twilio-Signature": signature}
+    return requests.post(url, data=fields, headers=headers, timeout=60).status_code
+
+
+def _waiting_on_a_lock(url: str) -> bool:
+    with psycopg.connect(url, autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND application_name = 'switchboard'"
+        ).fetchone()
+    return bool(row and row[0])
