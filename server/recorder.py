@@ -2,7 +2,8 @@
 
 It runs inside the request, before Twilio gets its 2xx: an acknowledged callback is in
 PostgreSQL, or, while the database is down, in this process's spool file, to be written when
-it returns. A background thread drains the spool.
+it returns. A background thread drains the spool. Status callbacks that arrive together are
+written together, in one statement (server/group_commit.py, server/status_writes.py).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 and the console in team mode (tests/bench/team_console_bench.py).
 
 Two `switchboard server` processes on one throwaway PostgreSQL, beside `switchboard webhook`
-(no store) with two workers, in the same run.
+(no team store; its own SQLite history) with two workers, in the same run.
 """
 
 from __future__ import annotations
@@ -310,7 +310,7 @@ def run(seconds: float = 3.0) -> list[Figure]:
             ratio = statistics.median(t / h for t, h in zip(team_rates, hook_rates, strict=True))
             figures.append(Figure(
                 "team: signed callbacks stored, 16 clients, 2 processes", team_rps, "req/s",
-                hook_rps, ">= 0.7x switchboard webhook (no store)",
+                hook_rps, ">= 0.7x switchboard webhook (no team store)",
                 ratio >= 0.7 and errors == 0,
                 f"median of {CALLBACK_ROUNDS} paired ratios {ratio:.2f}x; {errors} errors",
             ))  # fmt: skip
