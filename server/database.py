@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 
 ENV_DATABASE_URL = "SWITCHBOARD_DATABASE_URL"
 CONNECT_TIMEOUT = 5  # seconds to reach the server before giving up
+# The connection failed, not the statement's data.
+CONNECTION_LOST = (psycopg.OperationalError, psycopg.InterfaceError)
+UNREACHABLE = (PoolTimeout, *CONNECTION_LOST)  # no connection to be had, or it failed
 POOL_TIMEOUT = 3.0  # seconds a request waits for a connection (then: 503, database away)
 _HIDDEN = "***"
 
@@ -130,7 +133,7 @@ class Database:
         try:
             with self.pool.connection() as connection, connection.transaction():
                 yield connection
-        except (PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError) as error:
+        except UNREACHABLE as error:
             raise self.error(error, "cannot be reached") from None
 
     def check_idle(self) -> None:

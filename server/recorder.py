@@ -18,10 +18,9 @@ from typing import Any
 
 import psycopg
 from flask import has_request_context, request
-from psycopg_pool import PoolTimeout
 
 from server import call_store, event_log, mutes, status_writes
-from server.database import Database, DatabaseError
+from server.database import UNREACHABLE, Database, DatabaseError
 from server.group_commit import GroupCommit
 from server.spool import Spool, drain_orphans
 from webhook.events import CallerWaiting, CallStatusEvent, Event, EventDispatcher, RoomEvent
@@ -177,7 +176,7 @@ class Recorder:
                 apply(connection, self.account, record)
                 if self._welcome is not None and _joined(record):
                     muted = mutes.of_room(connection, self.account, record["fields"]["RoomSid"])
-        except (PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError) as error:
+        except UNREACHABLE as error:
             raise self.database.error(error, "cannot be reached") from None
         if muted and self._welcome is not None:
             fields = record["fields"]
@@ -197,7 +196,7 @@ class Recorder:
         try:
             with self.database.pool.connection(timeout=WRITE_TIMEOUT) as connection:
                 return status_writes.write_many(connection, self.account, records)
-        except (PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError) as error:
+        except UNREACHABLE as error:
             raise self.database.error(error, "cannot be reached") from None
 
     def _write_soon(self, record: Record) -> None:

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import psycopg
 
 from server import activity, call_store
+from server.database import CONNECTION_LOST
 from webhook.events import CallStatusEvent
 
 Record = dict[str, Any]
@@ -56,7 +57,6 @@ _MANY = (
     names=", ".join(f'"{name}"' for name in _Status._fields),
     values=", ".join(f'u."{name}"' for name in _Status._fields),
 )
-_LOST = (psycopg.OperationalError, psycopg.InterfaceError)  # the connection, not the data
 
 
 def _row(record: Record) -> _Status | None:
@@ -98,7 +98,7 @@ def write_many(
         batch = json.dumps([row.as_json() for row in given])
         try:
             answers = connection.execute(_MANY, (batch, account)).fetchall()
-        except _LOST:
+        except CONNECTION_LOST:
             raise
         except psycopg.Error:
             answers = None  # some callback's data: each is tried alone below
@@ -125,7 +125,7 @@ def _alone(
 ) -> int | Exception | None:
     try:
         return _write_row(connection, account, row)
-    except _LOST:
+    except CONNECTION_LOST:
         raise
     except psycopg.Error as error:
         return error
