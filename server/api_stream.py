@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 
 from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
@@ -21,7 +22,8 @@ from server import event_log, operators, presence
 from server.database import DatabaseError
 from server.event_log import LoggedEvent
 from server.operators import Operator
-from server.team_context import ApiError, Team, operator, team, transaction
+from server.stream_slots import RETRY_SECONDS
+from server.team_context import ApiError, Team, error_response, operator, team, transaction
 
 log = logging.getLogger(__name__)
 bp = Blueprint("stream", __name__)
@@ -60,10 +62,20 @@ def events() -> ResponseReturnValue:
     """The event stream: every call, room, waiting, claim and presence event, with ids."""
     last = _last_event_id()
     parts, who = team(), operator()
-    with transaction() as connection:
-        pruned = event_log.pruned_up_to(connection, parts.account)
-        head = event_log.head(connection, parts.account)
-        session = presence.open_session(connection, parts.account, who)
+    refusal = parts.streams.take(who.id)
+    if refusal is not None:  # the process keeps threads for Twilio: see server/stream_slots.py
+        log.info("event stream of %s refused: %s", who.name, refusal.message)
+        answer = error_response(refusal.status, refusal.message, "busy")
+        answer.headers["Retry-After"] = str(RETRY_SECONDS)
+        return answer
+    try:
+        with transaction() as connection:
+            pruned = event_log.pruned_up_to(connection, parts.account)
+            head = event_log.head(connection, parts.account)
+            session = presence.open_session(connection, parts.account, who)
+    except BaseException:
+        parts.streams.give_back(who.id)
+        raise
     heartbeat = float(current_app.config.get("STREAM_HEARTBEAT", HEARTBEAT_SECONDS))
     stream = _Stream(parts, who, session, heartbeat)
     if last is None:
@@ -74,7 +86,30 @@ def events() -> ResponseReturnValue:
     else:
         body = stream.run(last)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(body, mimetype="text/event-stream", headers=headers)
+    held = _Held(body, lambda: parts.streams.give_back(who.id))
+    return Response(held, mimetype="text/event-stream", headers=headers)
+
+
+class _Held:
+    """A stream's body that gives its slot back when the server closes it (WSGI calls close()
+    whether or not the body was ever read, which a generator's finally alone would miss)."""
+
+    def __init__(self, body: Generator[str, None, None], release: Callable[[], object]) -> None:
+        self._body, self._release = body, release
+        self._lock = threading.Lock()
+        self._released = False
+
+    def __iter__(self) -> Iterator[str]:
+        return self._body
+
+    def close(self) -> None:
+        try:
+            self._body.close()
+        finally:
+            with self._lock:
+                released, self._released = self._released, True
+            if not released:
+                self._release()
 
 
 class _Stream:

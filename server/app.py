@@ -27,6 +27,7 @@ from server.migrations import check_schema
 from server.recorder import InlineDispatcher, Recorder
 from server.routes_store import DatabaseRoutes
 from server.spool import Spool
+from server.stream_slots import THREADS, StreamSlots, limit_for
 from server.team_context import TEAM_KEY, Team
 from server.twilio_actions import TeamTwilio
 from webhook.app import create_app as create_webhook_app
@@ -49,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "POOL_SIZE": 20,  # database connections per process, at most
     "POOL_READY": 4,  # connections kept open while idle, so a burst of callbacks finds them
     "SWEEP_SECONDS": 5.0,  # how often stale presence and claims are looked for
+    "STREAM_LIMIT": limit_for(THREADS),  # open event streams per process (server/stream_slots.py)
 }
 
 
@@ -131,7 +133,8 @@ def create_app(
     hub = EventHub(db, account, on_events)
     hub.start()
     twilio = TeamTwilio(gateway, lambda: app.config.get("PUBLIC_URL") or "")
-    app.extensions[TEAM_KEY] = Team(db, account, hub, twilio)
+    streams = StreamSlots(int(settings["STREAM_LIMIT"]))
+    app.extensions[TEAM_KEY] = Team(db, account, hub, twilio, streams)
     app.register_blueprint(team_api.bp)
     window = timedelta(hours=float(settings["EVENT_WINDOW_HOURS"]))
     maintenance = Maintenance(

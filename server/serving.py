@@ -13,14 +13,14 @@ import socket
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from server.stream_slots import THREADS, limit_for
 from webhook.server import WebhookServer, local_url
 from webhook.workers import STOP_SECONDS, WaitressWorker, WebhookApplication
 
 log = logging.getLogger(__name__)
 
 # Each open event stream holds a thread for as long as its console is connected; the rest
-# answer Twilio and the team API. 64 threads serve ~50 consoles a process with room to spare.
-THREADS = 64
+# answer Twilio and the team API. 64 threads serve 56 consoles a process, keeping 8 free.
 SILENT_SECONDS = 30  # a worker whose main thread stays silent this long is replaced
 
 
@@ -59,7 +59,7 @@ def serve_in_process(
     """Start the team app here; (server, stop) once it listens."""
     from server.app import close_app, create_app
 
-    app = create_app(config)
+    app = create_app(_with_stream_limit(config, threads))
     server = WebhookServer(app, host=host, port=port, threads=threads)
     try:
         server.start()
@@ -101,7 +101,7 @@ def serve_with_workers(
         "control_socket_disable": True,
         "when_ready": lambda arbiter: on_ready(),
     }
-    arbiter = Arbiter(ServerApplication(config, settings))
+    arbiter = Arbiter(ServerApplication(_with_stream_limit(config, threads), settings))
     kind = TCP6Socket if listener.family == socket.AF_INET6 else TCPSocket
     arbiter.LISTENERS = [kind(listener.getsockname(), arbiter.cfg, arbiter.log, listener.detach())]
     master = os.getpid()
@@ -112,3 +112,8 @@ def serve_with_workers(
             raise
         return exit_.code if isinstance(exit_.code, int) else 1
     return 0
+
+
+def _with_stream_limit(config: Mapping[str, Any], threads: int) -> dict[str, Any]:
+    """The config, with as many event streams a process as its threads leave room for."""
+    return {"STREAM_LIMIT": limit_for(threads), **config}

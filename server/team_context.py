@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from flask import current_app, g, jsonify, request
+from flask import Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from console.core.gateways.gateway import TwilioError
@@ -19,6 +19,7 @@ from server import operators
 from server.database import Database, DatabaseError
 from server.event_hub import EventHub
 from server.operators import Operator
+from server.stream_slots import StreamSlots
 from server.twilio_actions import TeamTwilio
 
 log = logging.getLogger(__name__)
@@ -28,12 +29,13 @@ TEAM_KEY = "switchboard.team"
 
 @dataclass
 class Team:
-    """The parts of one server process: database, account, event hub and Twilio."""
+    """The parts of one server process: database, account, event hub, Twilio, stream slots."""
 
     database: Database
     account: str
     hub: EventHub
     twilio: TeamTwilio
+    streams: StreamSlots
 
 
 def team() -> Team:
@@ -49,7 +51,7 @@ class ApiError(Exception):
         self.status, self.message, self.kind, self.extra = status, message, kind, extra
 
 
-def error_response(status: int, message: str, kind: str, **extra: Any) -> ResponseReturnValue:
+def error_response(status: int, message: str, kind: str, **extra: Any) -> Response:
     """A JSON error answer."""
     response = jsonify(error={"message": message, "kind": kind, **extra})
     response.status_code = status

@@ -12,6 +12,7 @@ from console.core.gateways.team_events import (
     CONNECTING,
     RECONNECTING,
     REFUSED,
+    TURNED_AWAY,
     TeamEvent,
     TeamEventStream,
 )
@@ -33,6 +34,11 @@ def offline_reason(state: str, detail: str = "") -> str:
         return f"the team server refused this operator's token ({detail or 'signed out'})"
     if state == CLOSED:
         return "the console is closing"
+    if detail.startswith(TURNED_AWAY):  # up, but with no room for this console's stream now
+        answer = detail.removeprefix(TURNED_AWAY).strip().rstrip(".")
+        return (
+            f"the team server turned this console's event stream away (HTTP {answer}); trying again"
+        )
     return "the team server is unreachable (reconnecting…)"
 
 

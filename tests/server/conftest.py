@@ -23,10 +23,12 @@ from server import operators
 from server.app import close_app, create_app
 from server.database import Database
 from server.local_postgres import LocalPostgres, PostgresFailed, PostgresMissing
+from server.stream_slots import limit_for
 from tests.e2e import conftest as e2e
 from webhook import WebhookServer
 
 ACCOUNT = "AC" + "0" * 32
+THREADS = 16  # the team server's threads in these tests: 8 for event streams, 8 kept free
 sandbox = e2e.sandbox  # fixtures: the offline Twilio the server talks to
 sandbox_server = e2e.sandbox_server
 _numbers = itertools.count(1)
@@ -109,9 +111,10 @@ def team_server(database, sandbox, sandbox_server, tmp_path) -> Iterator[Running
         "SPOOL_DIR": str(tmp_path / "spool"),
         "STREAM_HEARTBEAT": 0.5,
         "SWEEP_SECONDS": 0.5,
+        "STREAM_LIMIT": limit_for(THREADS),
     }
     app = create_app(config, gateway=Gateway(client), database=database)
-    server = WebhookServer(app, threads=16)  # each open event stream holds a thread
+    server = WebhookServer(app, threads=THREADS)  # each open event stream holds a thread
     server.start()
     app.config["PUBLIC_URL"] = server.local_url
     for number in client.incoming_phone_numbers.list():

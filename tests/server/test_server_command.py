@@ -16,8 +16,12 @@ import psycopg
 import pytest
 import requests
 
+from server import operators
+from server.database import connect_once
 from server.migrations import LATEST
+from server.stream_slots import THREADS, limit_for
 from tests.helpers import wait_until
+from tests.helpers.event_stream import EventStreamReader
 from tests.helpers.processes import RunningCommand
 from tests.helpers.signing import twilio_signature
 from tests.server.conftest import ACCOUNT
@@ -194,3 +198,47 @@ def test_one_process_serves_the_team_api_until_sigterm(database_url, postgres, t
         assert server.terminate() == 0
     output = "\n".join(server.lines)
     assert "***" in output and postgres.password not in output
+
+
+def test_a_worker_full_of_event_streams_still_answers_twilio(database_url, postgres, tmp_path):
+    """56 consoles' streams fill a worker's stream slots; the 57th is refused, and Twilio's
+    callbacks and the team API are still answered on the 8 threads kept free."""
+    env = _database(database_url) | {
+        "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "SWITCHBOARD_TWILIO_URL": "http://127.0.0.1:9",
+    }
+    limit = limit_for(THREADS)
+    with connect_once(database_url) as connection:
+        tokens = [operators.add(connection, ACCOUNT, f"op{n}")[1] for n in range(limit + 1)]
+    server = RunningCommand(
+        "server", "--workers", "1", "--port", "0", "--spool", str(tmp_path), env=env
+    )
+    streams: list[EventStreamReader] = []
+    try:
+        url = server.wait_for_line(r"listening on (http://\S+)", timeout=60)[1]
+        server.wait_for_line("Press Ctrl-C", timeout=30)
+        with ThreadPoolExecutor(16) as pool:
+            streams = list(
+                pool.map(lambda t: EventStreamReader(f"{url}/team/v1/events", t), tokens[:limit])
+            )
+        assert [stream.status for stream in streams] == [200] * limit
+        late = requests.get(
+            f"{url}/team/v1/events", headers={"Authorization": f"Bearer {tokens[-1]}"}, timeout=10
+        )
+        assert late.status_code == 503 and f"{limit} event streams" in late.text
+        fields = {"CallSid": "CA" + "5" * 32, "CallStatus": "ringing"}
+        signature = twilio_signature(AUTH_TOKEN, f"{url}/voice/status", fields)
+        answer = requests.post(
+            f"{url}/voice/status", data=fields, headers={"X-Twilio-Signature": signature},
+            timeout=10,
+        )  # fmt: skip
+        assert answer.status_code == 204
+        me = requests.get(
+            f"{url}/team/v1/me", headers={"Authorization": f"Bearer {tokens[0]}"}, timeout=10
+        )
+        assert me.json()["operator"] == "op0"
+    finally:
+        with ThreadPoolExecutor(16) as pool:  # each waits for its reader to stop
+            list(pool.map(EventStreamReader.close, streams))
+        assert server.terminate() == 0

@@ -11,6 +11,8 @@ from console.app import ConsoleSession, open_console
 from console.core.secrets_store import TEAM_TOKEN
 from server import operators
 from server.app import close_app, create_app
+from server.stream_slots import PER_OPERATOR, RETRY_SECONDS, limit_for
+from tests.helpers.event_stream import EventStreamReader
 from webhook import WebhookServer
 
 FROM = "+15005550006"  # the sandbox account's number
@@ -19,8 +21,9 @@ FROM = "+15005550006"  # the sandbox account's number
 @pytest.fixture
 def own_server(team_server) -> Iterator[tuple[WebhookServer, object]]:
     """A second process's worth of team server on the same database, that a test may stop."""
+    config = team_server.app.config
     app = create_app(
-        {**team_server.app.config, "SPOOL_DIR": team_server.app.config["SPOOL_DIR"] + "-w"},
+        {**config, "SPOOL_DIR": config["SPOOL_DIR"] + "-w", "STREAM_LIMIT": limit_for(8)},
         gateway=team_server.app.extensions["switchboard.team"].twilio.gateway,
         database=team_server.database,
     )
@@ -129,3 +132,39 @@ def test_a_refused_token_shows_red_and_says_what_to_fix(qtbot, team_server, pref
         assert not console.window.rooms.isEnabled()
     finally:
         _close(console)
+
+
+def test_a_stream_turned_away_says_why_and_connects_once_there_is_room(
+    qtbot, team_server, preferences, secrets, tmp_path
+):
+    token = team_server.token("ada")
+    held = [EventStreamReader(team_server.api("/events"), token) for _ in range(PER_OPERATOR)]
+    assert [stream.status for stream in held] == [200] * PER_OPERATOR
+    env = {"SWITCHBOARD_SERVER": team_server.url, "SWITCHBOARD_TOKEN": token}
+    console = _open(qtbot, preferences, secrets, env)
+    window = console.window
+    try:
+        qtbot.waitUntil(lambda: "reconnecting" in _health(console), timeout=10000)
+        (banner,) = [
+            label
+            for label in window.findChildren(QLabel)
+            if label.accessibleName() == "Stale notice"
+        ]
+        qtbot.waitUntil(
+            lambda: "turned this console's event stream away (HTTP 429" in banner.text(),
+            timeout=10000,
+        )
+        assert f"{PER_OPERATOR} event streams open" in banner.text()
+        assert "unreachable" not in banner.text()  # the server is up: it said why
+        log = "\n".join(window.event_log.lines())
+        assert "Team server lost: the team server turned this console's event stream away" in log
+        window.grab().save(str(tmp_path / "turned-away.png"))
+        held.pop().close()  # room again, within a heartbeat; the console waits as it was told
+        qtbot.waitUntil(
+            lambda: "connected" in _health(console), timeout=(RETRY_SECONDS + 10) * 1000
+        )
+        assert not banner.isVisible() and window.rooms.isEnabled()
+    finally:
+        _close(console)
+        for stream in held:
+            stream.close()

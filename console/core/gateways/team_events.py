@@ -34,6 +34,8 @@ BACKOFF = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0)  # seconds before each reconnect
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 45.0  # the server sends a comment every 15 s: silence this long is a dead line
 
+TURNED_AWAY = "the server answered HTTP"  # how a refusal other than 401 begins its detail
+
 CONNECTING, CONNECTED, RECONNECTING, REFUSED, CLOSED = (
     "connecting",
     "connected",
@@ -118,6 +120,7 @@ class TeamEventStream:
         self._read_timeout = read_timeout
         self.state = CLOSED
         self.connections = 0  # streams opened so far (the first, then each reconnect)
+        self._wait_at_least = 0.0  # what a refusal's Retry-After asked for, before the next try
         self._stop = threading.Event()
         self._session = requests.Session()
         self._response: requests.Response | None = None
@@ -175,7 +178,8 @@ class TeamEventStream:
                 return  # refused, or closed
             if outcome == "":
                 failures = 0  # it carried events: the shortest wait again
-            delay = self.backoff[min(failures, len(self.backoff) - 1)]
+            delay = max(self.backoff[min(failures, len(self.backoff) - 1)], self._wait_at_least)
+            self._wait_at_least = 0.0
             failures += 1
             log.info("team event stream: %s; reconnecting in %.2f s", outcome or "ended", delay)
             self._set_state(RECONNECTING, outcome)
@@ -201,8 +205,10 @@ class TeamEventStream:
         if response.status_code == 401:
             self._set_state(REFUSED, _message(response, "the operator token was refused"))
             return None
-        if response.status_code != 200:
-            return f"the server answered HTTP {response.status_code}"
+        if response.status_code != 200:  # e.g. 503/429: the process has no room for a stream
+            self._wait_at_least = _retry_after(response)
+            why = _message(response, "")
+            return f"{TURNED_AWAY} {response.status_code}" + (f": {why}" if why else "")
         self.connections += 1
         self._set_state(CONNECTED)
         delivered = False
@@ -277,6 +283,14 @@ def _sever(response: requests.Response) -> None:
     if sock is not None:
         with contextlib.suppress(OSError):  # closed already
             sock.shutdown(socket.SHUT_RDWR)
+
+
+def _retry_after(response: requests.Response) -> float:
+    """The seconds a refusal asks to wait (Retry-After), at most a minute; 0 when it names none."""
+    try:
+        return min(60.0, max(0.0, float(response.headers.get("Retry-After", ""))))
+    except ValueError:
+        return 0.0
 
 
 def _message(response: requests.Response, default: str) -> str:
