@@ -122,6 +122,14 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         self.endInsertRows()
         return row
 
+    def insert(self, row: int, record: R) -> None:
+        """Show a record (whose key is not shown yet) at row, moving the later rows down."""
+        row = max(0, min(row, len(self._records)))
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._records.insert(row, record)
+        self._index_rows()
+        self.endInsertRows()
+
     def remove_at(self, row: int) -> None:
         """Remove one row."""
         self.remove_rows([row])

@@ -6,6 +6,7 @@ callers are greyed and cannot be taken.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -144,10 +145,18 @@ class WaitingModel(RecordTableModel[WaitingCaller]):
         return f"{waited} · waiting for {caller.room} to start" if caller.room else waited
 
     def add(self, caller: WaitingCaller) -> None:
-        """List a caller (a repeated CallSid replaces its row), keeping the oldest first."""
+        """List a caller (a repeated CallSid replaces its row), keeping the oldest first.
+
+        Only the caller's row changes (other rows, their selection and the scroll stay put)."""
         self._left.pop(caller.call_sid, None)
-        others = [w for w in self.records() if w.call_sid != caller.call_sid]
-        self.set_records(sorted([*others, caller], key=lambda w: w.since))
+        row = self.row_of(caller.call_sid)
+        if row >= 0 and self.record_at(row).since == caller.since:
+            self.put(caller)  # the same place in the line
+            return
+        if row >= 0:
+            self.remove_at(row)
+        times = [w.since for w in self.records()]  # oldest first
+        self.insert(bisect.bisect_right(times, caller.since), caller)
 
     def remove(self, call_sid: str) -> bool:
         """Take a caller off the list (put in a room, or hung up); False if not listed."""
@@ -156,9 +165,10 @@ class WaitingModel(RecordTableModel[WaitingCaller]):
         self._left[call_sid] = None  # a list read before they left must not bring them back
         while len(self._left) > LEFT_KEPT:
             del self._left[next(iter(self._left))]
-        if self.row_of(call_sid) < 0:
+        row = self.row_of(call_sid)
+        if row < 0:
             return False
-        self.set_records([w for w in self.records() if w.call_sid != call_sid])
+        self.remove_at(row)
         return True
 
     def set_line(

@@ -77,7 +77,7 @@ class WaitingPanel(QWidget):
         self.error.hide()
         self._build()
         self._connect_signals()
-        self.on_model_reset()
+        self.on_rows_changed()
 
     def _keep_rows_visible(self, rows: int) -> None:
         """The table never shrinks below a few callers, at any window size."""
@@ -109,7 +109,12 @@ class WaitingPanel(QWidget):
 
     def _connect_signals(self) -> None:
         self.view.selectionModel().selectionChanged.connect(self.on_view_selection_changed)
-        self._model.modelReset.connect(self.on_model_reset)
+        for rows_changed in (
+            self._model.modelReset,
+            self._model.rowsInserted,
+            self._model.rowsRemoved,
+        ):
+            rows_changed.connect(self.on_rows_changed)
         self._model.dataChanged.connect(self.on_model_changed)
         self._model.columnsInserted.connect(self.on_model_columns_inserted)
         self.room.editTextChanged.connect(self.on_room_text_changed)
@@ -199,7 +204,8 @@ class WaitingPanel(QWidget):
         self._update()
 
     @Slot()
-    def on_model_reset(self) -> None:
+    def on_rows_changed(self) -> None:
+        """Callers came or went: keep a caller selected, and the form filled for them."""
         if self.current_caller() is None and self._model.rowCount():
             # The one who has waited longest, of those nobody else is handling.
             free = [

@@ -288,7 +288,9 @@ class WindowActions(QObject):
         for view in views:
             view.selectionModel().selectionChanged.connect(self.update_enabled)
             view.model().dataChanged.connect(self.update_enabled)
-            view.model().modelReset.connect(self.update_enabled)
+            model = view.model()
+            for rows_changed in (model.modelReset, model.rowsInserted, model.rowsRemoved):
+                rows_changed.connect(self.update_enabled)
         w.waiting.room.editTextChanged.connect(self.update_enabled)
         w.waiting.identity.textChanged.connect(self.update_enabled)
 

@@ -393,3 +393,25 @@ def test_a_caller_who_came_and_went_while_the_list_was_read_stays_gone(model):
     model.add(dan)
     model.set_line([ALICE, dan], {}, {"CA1", "CA4"})
     assert [w.call_sid for w in model.records()] == ["CA1", "CA4"]
+
+
+def test_a_caller_coming_or_going_moves_only_their_own_row(qtbot, model):
+    """The table is not rebuilt for one caller: other rows, and what is selected, stay put."""
+    model.add(BOB)
+    resets = []
+    model.modelReset.connect(lambda: resets.append(True))
+    with qtbot.waitSignal(model.rowsInserted) as inserted:
+        model.add(ALICE)  # waited longer: goes above Bob
+    assert inserted.args[1:] == [0, 0]
+    newest = WaitingCaller("CA3", "+14155550111", "+15005550006", NOW, "carol")
+    with qtbot.waitSignal(model.rowsInserted) as inserted:
+        model.add(newest)
+    assert inserted.args[1:] == [2, 2]
+    assert [w.call_sid for w in model.records()] == ["CA1", "CA2", "CA3"]
+    with qtbot.waitSignal(model.dataChanged):
+        model.add(BOB)  # the same call again: its row in place
+    with qtbot.waitSignal(model.rowsRemoved) as removed:
+        assert model.remove("CA2") is True
+    assert removed.args[1:] == [1, 1]
+    assert [w.call_sid for w in model.records()] == ["CA1", "CA3"]
+    assert resets == []
