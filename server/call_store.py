@@ -8,7 +8,7 @@ team server can record a call and append its event in one transaction.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TextIO
@@ -24,11 +24,12 @@ from console.core.calls.history import (
     write_csv,
 )
 from console.core.calls.records import Call
-from console.core.calls.team_history import TeamHistoryEntry
+from console.core.calls.team_history import TeamHistoryEntry, write_team_csv
 from server.database import Database
 from webhook.events import CallStatusEvent
 
 # The searchable text of a call: must be written exactly as the trigram index (migration 3).
+EXPORT_BATCH = 2000  # rows an export reads at a time
 SEARCH_TEXT = (
     '(sid || chr(31) || from_ || chr(31) || "to" || chr(31) || room || chr(31) || identity'
     " || chr(31) || display_name || chr(31) || error_message || chr(31) || operator)"
@@ -109,8 +110,26 @@ def event_time(event: CallStatusEvent) -> datetime:
         return datetime.now(UTC)
 
 
-def search_rows(
-    connection: psycopg.Connection,
+def search_rows(connection: psycopg.Connection, account: str, **filters: Any) -> list[dict]:
+    """Calls newest first as dicts (the HistoryEntry fields plus operator). Filters, as
+    search(): text=, status=, direction=, since=, operator=, and limit= (DEFAULT_LIMIT)."""
+    sql, params = _search(account, **filters)
+    with connection.cursor(row_factory=dict_row) as cursor:
+        return cursor.execute(sql, params).fetchall()
+
+
+def each_row(connection: psycopg.Connection, account: str, **filters: Any) -> Iterator[dict]:
+    """search_rows' rows (the same filters; every match unless limit= says otherwise) one at a
+    time, read EXPORT_BATCH at a time through a server-side cursor inside the caller's
+    transaction: an export's memory stays flat however many calls match."""
+    sql, params = _search(account, **{"limit": None, **filters})
+    with connection.cursor(name="switchboard_export", row_factory=dict_row) as cursor:
+        cursor.itersize = EXPORT_BATCH
+        cursor.execute(sql, params)
+        yield from cursor
+
+
+def _search(
     account: str,
     text: str = "",
     status: str | Iterable[str] | None = None,
@@ -118,8 +137,8 @@ def search_rows(
     since: datetime | None = None,
     limit: int | None = DEFAULT_LIMIT,
     operator: str | None = None,
-) -> list[dict[str, Any]]:
-    """Calls newest first as dicts (the HistoryEntry fields plus operator); filters as search()."""
+) -> tuple[str, list[object]]:
+    """The search's SQL and parameters, newest first."""
     where = ["account = %s"]
     params: list[object] = [account]
     if text.strip():
@@ -142,8 +161,7 @@ def search_rows(
     if limit is not None:
         sql += " LIMIT %s"
         params.append(max(0, int(limit)))
-    with connection.cursor(row_factory=dict_row) as cursor:
-        return cursor.execute(sql, params).fetchall()
+    return sql, params
 
 
 def entry(row: dict[str, Any]) -> TeamHistoryEntry:
@@ -211,7 +229,10 @@ class PostgresHistory:
     ) -> list[HistoryEntry]:
         """Calls newest first, filtered as CallHistory.search filters them."""
         with self.database.connection() as connection:
-            rows = search_rows(connection, self.account, text, status, direction, since, limit)
+            rows = search_rows(
+                connection, self.account, text=text, status=status, direction=direction,
+                since=since, limit=limit,
+            )  # fmt: skip
         return [entry(row) for row in rows]
 
     def statuses_of(self, sid: str) -> list[StatusRecord]:
@@ -222,3 +243,10 @@ class PostgresHistory:
     def export_csv(self, rows: Iterable[HistoryEntry], file: TextIO) -> int:
         """Write rows as CSV with a header; returns the row count."""
         return write_csv(rows, file)
+
+    def export_team_csv(self, file: TextIO, limit: int | None = None) -> int:
+        """Write the newest `limit` calls (all when None) as the team's CSV, operator column
+        last, reading them a batch at a time; returns the row count."""
+        with self.database.connection() as connection:
+            rows = each_row(connection, self.account, limit=limit)
+            return write_team_csv((entry(row) for row in rows), file)

@@ -85,14 +85,13 @@ def run_history(args: argparse.Namespace) -> int:
 
     limit = args.limit if args.limit is not None else (None if args.csv else TABLE_LIMIT)
     with _history(args) as history:
+        if args.csv and args.database:  # the team's calls, operator column too, read in batches
+            history.export_team_csv(sys.stdout, limit)  # type: ignore[attr-defined]
+            sys.stdout.flush()
+            return 0
         rows = history.search(limit=limit)
         if args.csv:
-            if args.database:  # the team's calls: the operator's column too, as in a team
-                from console.core.calls.team_history import write_team_csv
-
-                write_team_csv(rows, sys.stdout)  # type: ignore[arg-type]
-            else:
-                history.export_csv(rows, sys.stdout)
+            history.export_csv(rows, sys.stdout)
             sys.stdout.flush()
             return 0
     if not rows:

@@ -549,13 +549,18 @@ def _cell(value: object) -> str:
     return "'" + text if _FORMULA.match(text) else text
 
 
+def csv_cells(entry: HistoryEntry) -> list[str]:
+    """One history row's CSV cells, in CSV_COLUMNS order."""
+    values = [getattr(entry, name) for name in _FIELDS]
+    return [_cell(_stamp(v) if isinstance(v, datetime) else v) for v in values]
+
+
 def write_csv(rows: Iterable[HistoryEntry], file: TextIO) -> int:
-    """Write history rows as CSV (header first); returns how many rows were written."""
+    """Write history rows as CSV (header first), one at a time; returns how many were written."""
     writer = csv.writer(file)
     writer.writerow(CSV_COLUMNS)
     count = 0
     for entry in rows:
-        values = [getattr(entry, name) for name in _FIELDS]
-        writer.writerow(_cell(_stamp(v) if isinstance(v, datetime) else v) for v in values)
+        writer.writerow(csv_cells(entry))
         count += 1
     return count

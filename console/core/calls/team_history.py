@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
-from console.core.calls.history import DEFAULT_LIMIT, HistoryEntry, StatusRecord, write_csv
+from console.core.calls.history import (
+    CSV_COLUMNS,
+    DEFAULT_LIMIT,
+    HistoryEntry,
+    StatusRecord,
+    csv_cells,
+)
 
 if TYPE_CHECKING:
     from console.core.gateways.team_gateway import TeamGateway
@@ -33,16 +38,15 @@ def _operator_cell(name: str) -> str:
 
 
 def write_team_csv(rows: Iterable[TeamHistoryEntry], file: TextIO) -> int:
-    """The desktop history's CSV with an operator column last; returns the rows written."""
-    rows = list(rows)
-    calls = io.StringIO(newline="")
-    write_csv(rows, calls)  # the same cells, quoting and formula guard as a desktop export
-    calls.seek(0)
+    """The desktop history's CSV (the same cells, quoting and formula guard) with an operator
+    column last, written a row at a time; returns the rows written."""
     writer = csv.writer(file)
-    operators = [OPERATOR_COLUMN, *(_operator_cell(row.operator) for row in rows)]
-    for cells, operator in zip(csv.reader(calls), operators, strict=True):
-        writer.writerow([*cells, operator])
-    return len(rows)
+    writer.writerow([*CSV_COLUMNS, OPERATOR_COLUMN])
+    count = 0
+    for row in rows:
+        writer.writerow([*csv_cells(row), _operator_cell(row.operator)])
+        count += 1
+    return count
 
 
 class TeamHistory:
