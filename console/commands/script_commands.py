@@ -82,6 +82,7 @@ def run_rooms(args: argparse.Namespace) -> int:
 def run_history(args: argparse.Namespace) -> int:
     """Print the call history, newest first: a table, or CSV for spreadsheets and scripts."""
     from console.core.calls.call_reasons import call_reason
+    from console.core.calls.history import CallHistory
 
     limit = args.limit if args.limit is not None else (None if args.csv else TABLE_LIMIT)
     with _history(args) as history:
@@ -89,11 +90,13 @@ def run_history(args: argparse.Namespace) -> int:
             history.export_team_csv(sys.stdout, limit)  # type: ignore[attr-defined]
             sys.stdout.flush()
             return 0
-        rows = history.search(limit=limit)
-        if args.csv:
+        if args.csv:  # this computer's calls are read a batch at a time, however many
+            local = isinstance(history, CallHistory)
+            rows = history.each_entry(limit=limit) if local else history.search(limit=limit)
             history.export_csv(rows, sys.stdout)
             sys.stdout.flush()
             return 0
+        rows = history.search(limit=limit)
     if not rows:
         print("No calls yet.")
     for row in rows:

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 FILE_NAME = "history.sqlite3"
 DEFAULT_LIMIT = 200
+Statuses = str | Iterable[str] | None  # one status, several, or any
+EXPORT_BATCH = 2000  # calls an export reads at a time
 BUSY_TIMEOUT = 5.0  # seconds to wait for another process (CLI, window) holding the write lock
 # A call's life, in order; a late or duplicate callback never moves a call backwards.
 _RANK = {"queued": 0, "initiated": 0, "ringing": 1, "in-progress": 2, "answered": 2}
@@ -458,6 +460,26 @@ class CallHistory:
         status matches the latest known status (one or several); direction "outbound" also
         matches Twilio's "outbound-api" and "outbound-dial"; limit None means every call.
         """
+        cursor, names = self._select(text, status, direction, since, limit)
+        entries: list[HistoryEntry] = []
+        while batch := self._next_batch(cursor, names):
+            entries += batch
+        return entries
+
+    def each_entry(self, **filters: Any) -> Iterator[HistoryEntry]:
+        """search()'s calls (its filters; every match unless limit= says otherwise) one at a
+        time, read EXPORT_BATCH at a time: an export of a year of calls stays in flat memory."""
+        wanted = {"text": "", "status": None, "direction": None, "since": None, "limit": None}
+        cursor, names = self._select(**{**wanted, **filters})
+        while batch := self._next_batch(cursor, names):
+            yield from batch
+
+    @_guarded
+    def _select(
+        self, text: str, status: Statuses, direction: str | None, since: datetime | None,
+        limit: int | None,
+    ) -> tuple[sqlite3.Cursor, list[str]]:  # fmt: skip
+        """The search run, its rows not yet read; and the names of its columns."""
         where: list[str] = []
         params: list[object] = []
         newest_first = False  # walk the created_at index instead of sorting the matches
@@ -485,8 +507,12 @@ class CallHistory:
             sql += " LIMIT ?"
             params.append(max(0, int(limit)))
         cursor = self._db.execute(sql, params)
-        names = [column[0] for column in cursor.description]
-        return [_entry(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+        return cursor, [column[0] for column in cursor.description]
+
+    @_guarded
+    def _next_batch(self, cursor: sqlite3.Cursor, names: list[str]) -> list[HistoryEntry]:
+        rows = cursor.fetchmany(EXPORT_BATCH)
+        return [_entry(dict(zip(names, row, strict=True))) for row in rows]
 
     def _text_filter(self, text: str) -> tuple[str, list[object], bool]:
         """The WHERE clause for text, its parameters, and whether to walk newest first.

@@ -294,3 +294,43 @@ def test_kill_9_loses_no_acknowledged_write(tmp_path: Path):
         assert set(acknowledged) <= set(kept)
         assert all(kept[sid].status == "ringing" for sid in acknowledged)
         assert all(len(reopened.statuses_of(sid)) == 2 for sid in acknowledged)
+
+
+def test_a_large_export_reads_the_calls_a_batch_at_a_time(tmp_path: Path):
+    """`switchboard history --csv` of a year's calls: every call once, newest first, written as
+    read, so memory stays near one batch instead of the whole history several times over."""
+    import tracemalloc
+
+    path = tmp_path / "history.sqlite3"
+    CallHistory(path).close()
+    count = 60_000
+    raw = sqlite3.connect(path)
+    with raw:
+        raw.executemany(
+            'INSERT INTO calls (sid, direction, from_, "to", room, identity, created_at, status) '
+            "VALUES (?, 'outbound-api', '+15005550006', ?, ?, ?, ?, 'completed')",
+            (
+                (f"CA{n:032x}", f"+1555{n:07d}", f"Room {n % 50}", f"user{n}", at(n).isoformat())
+                for n in range(count)
+            ),
+        )
+    raw.close()
+    out = tmp_path / "export.csv"
+    with CallHistory(path) as history, out.open("w", newline="", encoding="utf-8") as file:
+        tracemalloc.start()
+        try:
+            written = history.export_csv(history.each_entry(), file)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert [e.sid for e in history.each_entry(limit=5)] == [
+            e.sid for e in history.search(limit=5)
+        ]
+    size = out.stat().st_size
+    assert written == count
+    with out.open(encoding="utf-8") as file:
+        rows = csv.reader(file)
+        assert next(rows) == list(CSV_COLUMNS)
+        assert next(rows)[0] == f"CA{count - 1:032x}"  # newest first
+        assert sum(1 for _ in rows) == count - 1
+    assert peak < size / 2, f"peak {peak / 1e6:.1f} MB for a {size / 1e6:.1f} MB export"
