@@ -58,7 +58,7 @@ def history_csv() -> ResponseReturnValue:
     """The same search as CSV: the desktop history's columns, then the operator's.
 
     Rows are read a batch at a time and written to a file that stays in memory only while it
-    is small: a year of calls costs this process a few megabytes, not gigabytes. The file is
+    is small: a year of calls costs this process about ten megabytes, not gigabytes. The file is
     whole before it is sent, so a slow download holds neither a database connection nor a
     request thread.
     """
