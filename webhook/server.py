@@ -34,6 +34,10 @@ IDLE_TIMEOUT = 30  # seconds an idle connection is kept open, between requests o
 # socket work with another's handling, and more only add lock hand-offs to the latency tail.
 THREADS = 2
 LOOP_TIMEOUT = 1.0  # seconds the event loop waits before it looks at idle connections again
+# A peer that stops acknowledging what it was sent (a laptop gone to sleep, a network gone)
+# is dropped after this long, not after the ~15 minutes of the system's retransmissions: an
+# event stream's heartbeats then find it gone, and its slot and presence are freed.
+DEAD_PEER_SECONDS = 45
 
 
 class PortInUse(OSError):
@@ -63,8 +67,11 @@ def listen(host: str, port: int) -> socket.socket:
         if error.errno == errno.EADDRINUSE:
             raise port_in_use(host, port) from None
         raise
-    # Accepted connections inherit this; without it a small answer waits for the client's ACK.
+    # Accepted connections inherit these; without the first a small answer waits for the
+    # client's ACK.
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if hasattr(socket, "TCP_USER_TIMEOUT"):  # Linux; elsewhere the system's default stands
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, DEAD_PEER_SECONDS * 1000)
     return listener
 
 
@@ -133,6 +140,7 @@ class WebhookServer:
                 max_request_header_size=MAX_HEADER_BYTES,
                 max_request_body_size=MAX_BODY_BYTES,
                 asyncore_use_poll=True,  # select() fails past 1024 descriptors
+                log_socket_errors=False,  # a client gone mid-answer is no fault of ours
                 ident="switchboard",
             )
         except BaseException:

@@ -21,7 +21,7 @@ from tests.helpers.proc_net import (
 from tests.helpers.processes import RunningCommand
 from tests.helpers.signing import twilio_signature
 from tests.helpers.twiml_parse import parse_twiml, room_of
-from webhook.server import listen
+from webhook.server import DEAD_PEER_SECONDS, listen
 
 pytestmark = pytest.mark.skipif(not HAS_PROC_NET, reason="finds the workers through /proc")
 TOKEN = "0123456789abcdef0123456789abcdef"
@@ -147,6 +147,9 @@ def test_the_shared_socket_sends_small_answers_at_once():
         accepted, _ = listener.accept()
         # Accepted connections inherit TCP_NODELAY: no wait for the client's delayed ACK.
         assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        # and the time after which a peer that stopped acknowledging is dropped.
+        wanted = DEAD_PEER_SECONDS * 1000
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT) == wanted
         accepted.close()
         client.close()
     finally:

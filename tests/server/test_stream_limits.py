@@ -4,17 +4,22 @@ stream limit of them, one operator at most a few, and a refused stream is told w
 from __future__ import annotations
 
 import queue
+import socket
 import time
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from console.core.gateways.team_events import CONNECTED, RECONNECTING, TeamEventStream
+from server import presence
 from server.stream_slots import PER_OPERATOR, RETRY_SECONDS, StreamSlots, limit_for
+from server.team_context import TEAM_KEY
 from tests.helpers import wait_until
 from tests.helpers.event_stream import EventStreamReader
 from tests.helpers.signing import twilio_signature
 from tests.server.conftest import THREADS
+from webhook import server as webhook_server
 
 
 def _open(team_server, token: str) -> EventStreamReader:
@@ -151,3 +156,51 @@ def _next_state(states: queue.Queue, wanted: str, with_detail: bool = False) -> 
         at, state, detail = states.get(timeout=RETRY_SECONDS + 10)
         if state == wanted and (detail or not with_detail):
             return at, state, detail
+
+
+@pytest.fixture
+def quick_to_drop_dead_peers(monkeypatch):
+    """Servers started after this drop a peer that stops acknowledging within a second."""
+    monkeypatch.setattr(webhook_server, "DEAD_PEER_SECONDS", 1)
+
+
+def _silent_stream(team_server, token: str) -> socket.socket:
+    """An event stream whose reader takes the answer's first bytes and then reads no more,
+    as a console does whose laptop went to sleep: what the server sends goes unacknowledged."""
+    address = urlsplit(team_server.url)
+    reader = socket.socket()
+    reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)  # fills after an event or two
+    reader.connect((address.hostname, address.port))
+    reader.sendall(
+        f"GET /team/v1/events HTTP/1.1\r\nHost: {address.netloc}\r\n"
+        f"Authorization: Bearer {token}\r\n\r\n".encode()
+    )
+    reader.settimeout(10)
+    assert reader.recv(64).startswith(b"HTTP/1.1 200")
+    return reader
+
+
+def test_a_console_that_stops_answering_loses_its_stream_and_presence(
+    quick_to_drop_dead_peers, team_server
+):
+    slots = team_server.app.extensions[TEAM_KEY].streams
+    listening = _open(team_server, team_server.token("bob"))
+    silent = _silent_stream(team_server, team_server.token("alice"))
+    try:
+        assert slots.open == 2
+        with team_server.database.connection() as connection:
+            assert presence.online(connection, team_server.account) == ["alice", "bob"]
+        for n in range(40):  # events for both; alice's go unread
+            assert _callback(team_server, f"CA{n:032d}") == 204
+        wait_until(lambda: slots.open == 1, timeout=15, interval=0.1)
+        with team_server.database.connection() as connection:
+            assert presence.online(connection, team_server.account) == ["bob"]
+        sids = [listening.next_of("call.status").data["data"]["sid"] for _ in range(40)]
+        assert sids == [f"CA{n:032d}" for n in range(40)]  # bob read every one
+        gone = listening.next_of("operator.offline")
+        assert gone.data["data"] == {"operator": "alice"}
+        assert _callback(team_server, "CA" + "f" * 32) == 204  # and his stream still flows
+        assert listening.next_of("call.status").data["data"]["sid"] == "CA" + "f" * 32
+    finally:
+        silent.close()
+        listening.close()
