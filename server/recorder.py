@@ -3,7 +3,8 @@
 It runs inside the request, before Twilio gets its 2xx: an acknowledged callback is in
 PostgreSQL, or, while the database is down, in this process's spool file, to be written when
 it returns. A background thread drains the spool. Status callbacks that arrive together are
-written together, in one statement (server/group_commit.py, server/status_writes.py).
+written together, in one statement, on a connection kept for them (server/group_commit.py,
+server/status_writes.py, server/kept_connection.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from flask import has_request_context, request
 from server import call_store, event_log, mutes, status_writes
 from server.database import UNREACHABLE, Database, DatabaseError
 from server.group_commit import GroupCommit
+from server.kept_connection import KeptConnection
 from server.spool import Spool, drain_orphans
 from webhook.events import CallerWaiting, CallStatusEvent, Event, EventDispatcher, RoomEvent
 
@@ -145,6 +147,7 @@ class Recorder:
         self.spool = spool
         self._welcome = welcome
         self._statuses: GroupCommit[Record, int | None] = GroupCommit(self._write_statuses)
+        self._status_writer = KeptConnection(database.pool)  # one batch at a time uses it
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._drain_loop, name="spool-drain", daemon=True)
@@ -193,9 +196,12 @@ class Recorder:
 
     def _write_statuses(self, records: Sequence[Record]) -> list[int | Exception | None]:
         """Write a batch of status callbacks in one statement; DatabaseError when impossible."""
+
+        def write(connection: psycopg.Connection) -> list[int | Exception | None]:
+            return status_writes.write_many(connection, self.account, records)
+
         try:
-            with self.database.pool.connection(timeout=WRITE_TIMEOUT) as connection:
-                return status_writes.write_many(connection, self.account, records)
+            return self._status_writer.run(write, timeout=WRITE_TIMEOUT)
         except UNREACHABLE as error:
             raise self.database.error(error, "cannot be reached") from None
 
@@ -207,6 +213,7 @@ class Recorder:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout)
+        self._status_writer.close()
         self.spool.close()
 
     def _drain_loop(self) -> None:
