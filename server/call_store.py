@@ -115,7 +115,9 @@ def search_rows(connection: psycopg.Connection, account: str, **filters: Any) ->
     search(): text=, status=, direction=, since=, operator=, and limit= (DEFAULT_LIMIT)."""
     sql, params = _search(account, **filters)
     with connection.cursor(row_factory=dict_row) as cursor:
-        return cursor.execute(sql, params).fetchall()
+        # Never a prepared statement: its generic plan cannot see the pattern, and may walk
+        # the whole table in date order instead of asking the trigram index (3-10x slower).
+        return cursor.execute(sql, params, prepare=False).fetchall()
 
 
 def each_row(connection: psycopg.Connection, account: str, **filters: Any) -> Iterator[dict]:

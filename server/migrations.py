@@ -188,11 +188,22 @@ CREATE UNIQUE INDEX room_events_once ON room_events (account, callback_key);
     + FUNCTIONS_V4
 )
 
+# Text search's plan: PostgreSQL guesses how many calls a pattern matches from a sample of the
+# indexed text. With the default 100-value sample, a pattern a few calls in a thousand match
+# reads as 0 % or 1 %, by the luck of the sample; at 1 % the planner walks the whole history
+# in date order instead of asking the trigram index (60-250 ms a search instead of 10-20 ms on
+# a million calls). A 1000-value sample tells 0.2 % from 1 %.
+_V5_SEARCH_STATISTICS = """
+ALTER INDEX calls_text ALTER COLUMN 1 SET STATISTICS 1000;
+ANALYZE calls;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "call history and operators", _V1_HISTORY_AND_OPERATORS),
     Migration(2, "event log, waiting line, routes, room controls, presence", _V2_TEAM_STATE),
     Migration(3, "trigram text search and filter indexes", _V3_SEARCH_INDEXES),
     Migration(4, "operator activity, kept mutes, room callbacks once", _V4_ACTIVITY_MUTES_ONCE),
+    Migration(5, "a finer sample of the searched text, for search plans", _V5_SEARCH_STATISTICS),
 )
 LATEST = MIGRATIONS[-1].version
 

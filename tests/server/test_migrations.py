@@ -35,6 +35,12 @@ SEEDS = {
         f"VALUES ('{ACCOUNT}', 'RM1', 'Standup', 1)",
         f"INSERT INTO presence (session, account, operator_id) VALUES ('s1', '{ACCOUNT}', 1)",
     ],
+    4: [
+        "INSERT INTO operator_activity (account, operator, activity, call_sid) "
+        f"VALUES ('{ACCOUNT}', 'alice', 'on a call', 'CA1')",
+        "INSERT INTO room_events (account, room_sid, kind, callback_key) "
+        f"VALUES ('{ACCOUNT}', 'RM2', 'room-ended', 'k1')",
+    ],
 }
 
 
@@ -107,3 +113,15 @@ def test_an_old_database_asks_for_a_migration(empty_database):
         migrate(connection, target=1)
         with pytest.raises(SchemaError, match="switchboard server migrate"):
             check_schema(connection)
+
+
+def test_text_search_plans_from_a_fine_sample(empty_database):
+    """A coarse sample makes the planner misjudge a pattern's matches and walk the history in
+    date order; tests/bench/team_bench.py measures the searches on a million calls."""
+    with connect_once(empty_database) as connection:
+        migrate(connection)
+        target = connection.execute(
+            "SELECT attstattarget FROM pg_attribute "
+            "WHERE attrelid = 'calls_text'::regclass AND attnum = 1"
+        ).fetchone()[0]
+    assert target == 1000
