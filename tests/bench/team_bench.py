@@ -268,14 +268,25 @@ QUERIES = [
 ]
 
 
-def _search_p95(store) -> float:
+def _search_p95(store) -> tuple[float, float]:
+    """The searches' p95 once the store is warm, and the slowest search of the first pass.
+
+    The first pass reads from disk what the machine evicted meanwhile (this one hands idle
+    page cache back to its host, a few hundred MB a minute, and the other store's fill takes
+    more than a minute): that is the disk's speed, shown beside the figure, not the index's.
+    """
+    cold = []
+    for query in QUERIES:
+        began = time.perf_counter()
+        store.search(**query)
+        cold.append((time.perf_counter() - began) * 1000)
     timings = []
     for _ in range(6):
         for query in QUERIES:
             began = time.perf_counter()
             store.search(**query)
             timings.append((time.perf_counter() - began) * 1000)
-    return _percentile(timings, 0.95)
+    return _percentile(timings, 0.95), max(cold)
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -341,15 +352,17 @@ def run(seconds: float = 3.0) -> list[Figure]:
         _fill_sqlite(path)
         sqlite_fill = time.monotonic() - began
         with Database(history_url) as database:
-            pg_p95 = _search_p95(PostgresHistory(database, ACCOUNT))
+            pg_p95, pg_cold = _search_p95(PostgresHistory(database, ACCOUNT))
         with CallHistory(path) as history:
-            sqlite_p95 = _search_p95(history)
+            sqlite_p95, sqlite_cold = _search_p95(history)
         figures.append(Figure(
             "history search, 1,000,000 calls, SQLite p95", sqlite_p95, "ms", None, "<= 50 ms",
-            sqlite_p95 <= 50, f"filled in {sqlite_fill:.0f} s",
+            sqlite_p95 <= 50,
+            f"filled in {sqlite_fill:.0f} s; first (cold) pass up to {sqlite_cold:.0f} ms",
         ))  # fmt: skip
         figures.append(Figure(
             "history search, 1,000,000 calls, PostgreSQL p95", pg_p95, "ms", None, "<= 50 ms",
-            pg_p95 <= 50, f"filled (COPY + indexes) in {pg_fill:.0f} s",
+            pg_p95 <= 50,
+            f"filled (COPY + indexes) in {pg_fill:.0f} s; first (cold) pass up to {pg_cold:.0f} ms",
         ))  # fmt: skip
     return figures

@@ -124,4 +124,4 @@ def test_text_search_plans_from_a_fine_sample(empty_database):
             "SELECT attstattarget FROM pg_attribute "
             "WHERE attrelid = 'calls_text'::regclass AND attnum = 1"
         ).fetchone()[0]
-    assert target == 1000
+    assert target == 3000
