@@ -115,8 +115,8 @@ def search_rows(connection: psycopg.Connection, account: str, **filters: Any) ->
     search(): text=, status=, direction=, since=, operator=, and limit= (DEFAULT_LIMIT)."""
     sql, params = _search(account, **filters)
     with connection.cursor(row_factory=dict_row) as cursor:
-        # Never a prepared statement: its generic plan cannot see the pattern, and may walk
-        # the whole table in date order instead of asking the trigram index (3-10x slower).
+        # Never a prepared statement: a generic plan cannot see the pattern, so it cannot tell
+        # a rare one (ask the trigram index) from a common one (read the newest calls first).
         return cursor.execute(sql, params, prepare=False).fetchall()
 
 

@@ -49,10 +49,16 @@ class KeptConnection:
         finally:
             self._busy.release()
 
-    def close(self) -> None:
-        """Give the kept connection back to the pool."""
-        with self._busy:
+    def close(self, timeout: float = 2.0) -> bool:
+        """Give the kept connection back to the pool; False when a write still holds it after
+        timeout seconds (one stuck in the database must not hold up a shutdown)."""
+        if not self._busy.acquire(timeout=timeout):
+            return False
+        try:
             self._give_back()
+            return True
+        finally:
+            self._busy.release()
 
     def _take(self, timeout: float) -> psycopg.Connection:
         if self._connection is None:

@@ -213,7 +213,8 @@ class Recorder:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout)
-        self._status_writer.close()
+        if not self._status_writer.close(timeout):
+            log.warning("a status write was still waiting on the database at shutdown")
         self.spool.close()
 
     def _drain_loop(self) -> None:

@@ -91,7 +91,8 @@ def test_two_writers_at_once_are_refused_not_interleaved(database):
         assert inside.wait(5)
         with pytest.raises(RuntimeError, match="in use"):
             kept.run(_backend, timeout=5)
+        assert not kept.close(timeout=0.1)  # a shutdown does not wait on a stuck write
     finally:
         release.set()
         writer.join(5)
-        kept.close()
+    assert kept.close()
