@@ -275,17 +275,14 @@ def _search_p95(store) -> tuple[float, float]:
     page cache back to its host, a few hundred MB a minute, and the other store's fill takes
     more than a minute): that is the disk's speed, shown beside the figure, not the index's.
     """
-    cold = []
-    for query in QUERIES:
+
+    def timed(query: dict) -> float:
         began = time.perf_counter()
         store.search(**query)
-        cold.append((time.perf_counter() - began) * 1000)
-    timings = []
-    for _ in range(6):
-        for query in QUERIES:
-            began = time.perf_counter()
-            store.search(**query)
-            timings.append((time.perf_counter() - began) * 1000)
+        return (time.perf_counter() - began) * 1000
+
+    cold = [timed(query) for query in QUERIES]
+    timings = [timed(query) for _ in range(6) for query in QUERIES]
     return _percentile(timings, 0.95), max(cold)
 
 
