@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import itertools
 import multiprocessing
 import os
 import random
@@ -57,15 +58,16 @@ def _percentile(values: list[float], share: float) -> float:
 # -- stored callbacks ------------------------------------------------------------------------
 
 
-def _callbacks(port: int, client: int, seconds: float, ready, out) -> None:
-    """One client: distinct signed status callbacks, one after another, for `seconds`."""
+def _callbacks(port: int, client: int, run: int, seconds: float, ready, out) -> None:
+    """One client: signed status callbacks of new calls, one after another, for `seconds`
+    (the SIDs name the run and the client: no run repeats another's callbacks)."""
     url = f"http://127.0.0.1:{port}/voice/status"
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     done = errors = 0
     ready.wait()  # every client has started (imports done): they all begin together
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        fields = {"CallSid": f"CA{client:04x}{done:028x}", "CallStatus": "ringing",
+        fields = {"CallSid": f"CA{run:04x}{client:04x}{done:024x}", "CallStatus": "ringing",
                   "SequenceNumber": "1", "AccountSid": ACCOUNT}  # fmt: skip
         body = urlencode(fields)
         headers = {
@@ -86,6 +88,9 @@ def _callbacks(port: int, client: int, seconds: float, ready, out) -> None:
     out.put((done, errors))
 
 
+_RUNS = itertools.count()
+
+
 def _callback_rate(port: int, seconds: float) -> tuple[float, int]:
     """Callbacks per second from CLIENTS processes over `seconds`, and the errors among them.
 
@@ -95,8 +100,9 @@ def _callback_rate(port: int, seconds: float) -> tuple[float, int]:
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
     ready = context.Barrier(CLIENTS + 1)
+    run = next(_RUNS)
     workers = [
-        context.Process(target=_callbacks, args=(port, n, seconds, ready, out))
+        context.Process(target=_callbacks, args=(port, n, run, seconds, ready, out))
         for n in range(CLIENTS)
     ]
     for worker in workers:

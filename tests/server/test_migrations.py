@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from server import status_writes
 from server.database import connect_once
 from server.migrations import LATEST, MIGRATIONS, SchemaError, check_schema, migrate, schema_version
 from tests.server.conftest import ACCOUNT
@@ -125,3 +126,44 @@ def test_text_search_plans_from_a_fine_sample(empty_database):
             "WHERE attrelid = 'calls_text'::regclass AND attnum = 1"
         ).fetchone()[0]
     assert target == 3000
+
+
+def _callbacks_read_whole_table(url: str, callbacks: int) -> int:
+    """Rows of calls read by scans while `callbacks` status callbacks of new calls are written,
+    one transaction each, on one connection (its plans cached as the table grows)."""
+    with connect_once(url) as connection:
+        connection.execute("ALTER TABLE calls SET (autovacuum_enabled = off)")  # the planner's
+        connection.commit()  # judgement alone, not when autovacuum happens to look
+    with psycopg.connect(url, autocommit=True) as writer:
+        for n in range(callbacks):
+            fields = {"CallSid": f"CA{n:032x}", "CallStatus": "ringing", "SequenceNumber": "0"}
+            status_writes.write_one(writer, ACCOUNT, {"type": "call_status", "fields": fields})
+        writer.execute("SELECT pg_stat_force_next_flush()")  # counted once the session idles
+        writer.execute("SELECT 1")
+        return writer.execute(
+            "SELECT seq_tup_read FROM pg_stat_user_tables WHERE relname = 'calls'"
+        ).fetchone()[0]
+
+
+def test_a_new_team_database_finds_each_call_by_its_key_as_it_fills(empty_database):
+    """An empty history is not analyzed: analyzed empty, PostgreSQL plans the status function's
+    and the foreign key's lookups of a call as scans, and keeps those plans while the table
+    grows (until autovacuum analyzes it again), so every callback read every call."""
+    with connect_once(empty_database) as connection:
+        migrate(connection)
+    callbacks = 1500
+    read = _callbacks_read_whole_table(empty_database, callbacks)
+    assert read < callbacks  # analyzed empty, it was over two million (two scans a callback)
+
+
+def test_upgrading_a_history_with_calls_analyzes_it(empty_database):
+    with connect_once(empty_database) as connection:
+        migrate(connection, target=4)
+        for statement in SEEDS[1]:
+            connection.execute(statement)
+        connection.commit()
+        migrate(connection)
+        rows = connection.execute(
+            "SELECT reltuples FROM pg_class WHERE relname = 'calls'"
+        ).fetchone()[0]
+    assert rows == 1  # the search plans from the 3000-value sample at once
