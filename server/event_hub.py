@@ -21,6 +21,7 @@ from psycopg_pool import PoolTimeout
 from server import event_log
 from server.database import Database, DatabaseError
 from server.event_log import LoggedEvent
+from server.kept_connection import KeptConnection
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class EventHub:
         self._last = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._reader = KeptConnection(database.pool)  # the hub's thread alone reads with it
         self.connected = threading.Event()  # whether LISTEN is in force right now
         self.revoked: set[int] = set()  # operators whose tokens were revoked while we listened
 
@@ -64,6 +66,7 @@ class EventHub:
         self.wake()
         if self._thread is not None:
             self._thread.join(timeout)
+        self._reader.close(timeout)
 
     @property
     def stopped(self) -> bool:
@@ -152,14 +155,14 @@ class EventHub:
             self.wake()
 
     def _catch_up(self) -> None:
-        """Read the new events on a pooled connection.
+        """Read the new events on a pooled connection the hub keeps (the same warm database
+        backend every time, as the status writer's: server/kept_connection.py).
 
         Never on the LISTEN connection: psycopg drops a notification that arrives while that
         connection runs a query, and the event would wait for the next poll.
         """
         try:
-            with self.database.pool.connection(timeout=READ_TIMEOUT) as connection:
-                self._read_new(connection)
+            self._reader.run(self._read_new, timeout=READ_TIMEOUT)
         except (PoolTimeout, psycopg.OperationalError) as error:
             log.info("event hub could not read the log (%s); trying again", error)
 

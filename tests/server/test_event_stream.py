@@ -138,3 +138,40 @@ def test_a_stream_waiting_before_the_hub_began_is_woken_by_its_first_read(databa
     finally:
         hub.stop()
         waiter.join(5)
+
+
+def test_the_hub_reads_the_log_on_one_backend_and_replaces_it_when_it_dies(database, monkeypatch):
+    from server.event_hub import EventHub
+
+    account = "AC" + "3" * 32
+    backends: list[int] = []
+    read = event_log.after
+
+    def after(connection, *args, **kwargs):
+        backends.append(connection.info.backend_pid)
+        return read(connection, *args, **kwargs)
+
+    monkeypatch.setattr(event_log, "after", after)
+    with database.pool.connection(), database.pool.connection(), database.pool.connection():
+        pass  # the pool now holds three idle connections, handed out in turn
+
+    def appended_and_read() -> int:
+        with database.connection() as connection:
+            new = event_log.append(connection, account, "test.event", {})
+        hub.wait_after(new - 1, 20)
+        return hub.last_id
+
+    hub = EventHub(database, account)
+    hub.start()
+    try:
+        assert hub.connected.wait(20)
+        ids = [appended_and_read() for _ in range(5)]
+        assert ids == sorted(set(ids)) and len(ids) == 5
+        assert len(set(backends)) == 1  # warm: the same backend for every read
+        with database.connection() as connection:  # a restart, for that backend alone
+            connection.execute("SELECT pg_terminate_backend(%s)", (backends[-1],))
+        died = backends[-1]
+        assert appended_and_read() > ids[-1]  # read all the same, on a fresh backend
+        assert backends[-1] != died
+    finally:
+        hub.stop()
