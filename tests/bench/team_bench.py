@@ -321,12 +321,14 @@ def run(seconds: float = 3.0) -> list[Figure]:
                 errors += failed
                 hook_rates.append(_callback_rate(hook_port, seconds)[0])
             team_rps, hook_rps = statistics.median(team_rates), statistics.median(hook_rates)
-            ratio = statistics.median(t / h for t, h in zip(team_rates, hook_rates, strict=True))
+            ratios = [t / h for t, h in zip(team_rates, hook_rates, strict=True)]
+            ratio = statistics.median(ratios)
             figures.append(Figure(
                 "team: signed callbacks stored, 16 clients, 2 processes", team_rps, "req/s",
                 hook_rps, ">= 0.7x switchboard webhook (no team store)",
                 ratio >= 0.7 and errors == 0,
-                f"median of {CALLBACK_ROUNDS} paired ratios {ratio:.2f}x; {errors} errors",
+                f"median of {CALLBACK_ROUNDS} paired ratios {ratio:.2f}x "
+                f"({', '.join(f'{r:.2f}' for r in ratios)}); {errors} errors",
             ))  # fmt: skip
             fanout = _fanout(team_port, database_url)
             p99 = _percentile(fanout, 0.99)
