@@ -194,11 +194,12 @@ CREATE UNIQUE INDEX room_events_once ON room_events (account, callback_key);
 # in date order instead of asking the trigram index (60-250 ms a search instead of 10-20 ms on
 # a million calls). A 1000-value sample still misjudged 0.2 % as 0.4-0.6 % in one ANALYZE of
 # three; a 3000-value one (ANALYZE then reads 900,000 rows) did not in ten.
-# Only a history with calls in it is analyzed now: an empty table, once analyzed, is taken for
+# Only a history with calls in it is analyzed: an empty table, once analyzed, is taken for
 # empty, and the lookups of a call by its SID (the status function's, the foreign key's) are
 # planned as scans of the whole table and kept so until autovacuum next analyzes it; a new
 # team's first busy minute then read every call for every callback. A table never analyzed is
-# planned as at least ten pages, by index.
+# planned as at least ten pages, by index. (Statistics only: the schema is the same either way,
+# and a database migrated before is set right by autovacuum's first ANALYZE with calls in it.)
 _V5_SEARCH_STATISTICS = """
 ALTER INDEX calls_text ALTER COLUMN 1 SET STATISTICS 3000;
 DO $$ BEGIN

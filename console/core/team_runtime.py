@@ -34,11 +34,9 @@ def offline_reason(state: str, detail: str = "") -> str:
         return f"the team server refused this operator's token ({detail or 'signed out'})"
     if state == CLOSED:
         return "the console is closing"
-    if detail.startswith(TURNED_AWAY):  # up, but with no room for this console's stream now
-        answer = detail.removeprefix(TURNED_AWAY).strip().rstrip(".")
-        return (
-            f"the team server turned this console's event stream away (HTTP {answer}); trying again"
-        )
+    if state == TURNED_AWAY:  # up, but with no room for this console's stream now
+        answer = detail.strip().rstrip(".") or "no reason given"
+        return f"the team server turned this console's event stream away ({answer}); trying again"
     return "the team server is unreachable (reconnecting…)"
 
 

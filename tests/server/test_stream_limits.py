@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from console.core.gateways.team_events import CONNECTED, RECONNECTING, TeamEventStream
+from console.core.gateways.team_events import CONNECTED, TURNED_AWAY, TeamEventStream
 from server import presence
 from server.stream_slots import PER_OPERATOR, RETRY_SECONDS, StreamSlots, limit_for
 from server.team_context import TEAM_KEY
@@ -139,7 +139,7 @@ def test_a_console_refused_a_stream_says_why_and_waits_as_told(team_server):
     )  # fmt: skip
     console.start()
     try:
-        refused_at, _, detail = _next_state(states, RECONNECTING, with_detail=True)
+        refused_at, _, detail = _next_state(states, TURNED_AWAY, with_detail=True)
         assert "HTTP 429" in detail and f"{PER_OPERATOR} event streams open" in detail
         streams.pop().close()  # a slot is free within a heartbeat, but the answer said to wait
         connected_at, _, _ = _next_state(states, CONNECTED)

@@ -143,8 +143,10 @@ def test_a_stream_turned_away_says_why_and_connects_once_there_is_room(
     env = {"SWITCHBOARD_SERVER": team_server.url, "SWITCHBOARD_TOKEN": token}
     console = _open(qtbot, preferences, secrets, env)
     window = console.window
+    told: list[str] = []  # each state the window was told, after it showed it
+    console.bridge.team_state_changed.connect(lambda state, detail: told.append(state))
     try:
-        qtbot.waitUntil(lambda: "reconnecting" in _health(console), timeout=10000)
+        qtbot.waitUntil(lambda: "turned away" in _health(console), timeout=10000)
         (banner,) = [
             label
             for label in window.findChildren(QLabel)
@@ -159,6 +161,11 @@ def test_a_stream_turned_away_says_why_and_connects_once_there_is_room(
         log = "\n".join(window.event_log.lines())
         assert "Team server lost: the team server turned this console's event stream away" in log
         window.grab().save(str(tmp_path / "turned-away.png"))
+        qtbot.waitUntil(  # tried again when told, and turned away again
+            lambda: told.count("turned-away") >= 2, timeout=(RETRY_SECONDS + 10) * 1000
+        )
+        assert banner.isVisible() and not window.rooms.isEnabled()  # stale throughout
+        assert "Team server back" not in "\n".join(window.event_log.lines())  # never, falsely
         held.pop().close()  # room again, within a heartbeat; the console waits as it was told
         qtbot.waitUntil(
             lambda: "connected" in _health(console), timeout=(RETRY_SECONDS + 10) * 1000

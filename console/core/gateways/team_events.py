@@ -34,12 +34,13 @@ BACKOFF = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0)  # seconds before each reconnect
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 45.0  # the server sends a comment every 15 s: silence this long is a dead line
 
-TURNED_AWAY = "the server answered HTTP"  # how a refusal other than 401 begins its detail
-
-CONNECTING, CONNECTED, RECONNECTING, REFUSED, CLOSED = (
+# The stream's states. Turned away: the server is up but has no room for this console's
+# stream now (HTTP 429/503, say); it says when to try again, and the stream does.
+CONNECTING, CONNECTED, RECONNECTING, TURNED_AWAY, REFUSED, CLOSED = (
     "connecting",
     "connected",
     "reconnecting",
+    "turned-away",
     "refused",
     "closed",
 )
@@ -120,6 +121,7 @@ class TeamEventStream:
         self._read_timeout = read_timeout
         self.state = CLOSED
         self.connections = 0  # streams opened so far (the first, then each reconnect)
+        self.attempts = 0  # requests for the stream so far, answered or not
         self._wait_at_least = 0.0  # what a refusal's Retry-After asked for, before the next try
         self._stop = threading.Event()
         self._session = requests.Session()
@@ -163,32 +165,35 @@ class TeamEventStream:
 
     def _run(self) -> None:
         failures = 0
+        self._set_state(CONNECTING)  # until the first answer; after it, the state it left
         while not self._stop.is_set():
-            self._set_state(CONNECTING if not self.connections else RECONNECTING)
+            self.attempts += 1
             try:
-                outcome = self._read_once()
+                ended = self._read_once()
             except (requests.RequestException, OSError, ValueError, AttributeError) as error:
-                outcome = f"the stream broke: {type(error).__name__}"
+                ended = (RECONNECTING, f"the stream broke: {type(error).__name__}")
             finally:
                 with self._lock:
                     response, self._response = self._response, None
                 if response is not None:
                     response.close()
-            if outcome is None or self._stop.is_set():
+            if ended is None or self._stop.is_set():
                 return  # refused, or closed
-            if outcome == "":
+            state, why = ended
+            if state == RECONNECTING and why == "":
                 failures = 0  # it carried events: the shortest wait again
             delay = max(self.backoff[min(failures, len(self.backoff) - 1)], self._wait_at_least)
             self._wait_at_least = 0.0
             failures += 1
-            log.info("team event stream: %s; reconnecting in %.2f s", outcome or "ended", delay)
-            self._set_state(RECONNECTING, outcome)
+            log.info("team event stream: %s; reconnecting in %.2f s", why or "ended", delay)
+            self._set_state(state, why)
             if self._stop.wait(delay):
                 return
 
-    def _read_once(self) -> str | None:
-        """One connection: None when the stream must not reconnect (refused), else why it
-        ended ('' when it delivered at least one event, which resets the backoff)."""
+    def _read_once(self) -> tuple[str, str] | None:
+        """One connection: None when the stream must not reconnect (refused), else the state
+        it leaves the stream in and why it ended ('' when it delivered at least one event,
+        which resets the backoff)."""
         headers = dict(self._headers)
         if self.last_event_id is not None:
             headers["Last-Event-ID"] = str(self.last_event_id)
@@ -208,7 +213,7 @@ class TeamEventStream:
         if response.status_code != 200:  # e.g. 503/429: the process has no room for a stream
             self._wait_at_least = _retry_after(response)
             why = _message(response, "")
-            return f"{TURNED_AWAY} {response.status_code}" + (f": {why}" if why else "")
+            return TURNED_AWAY, f"HTTP {response.status_code}" + (f": {why}" if why else "")
         self.connections += 1
         self._set_state(CONNECTED)
         delivered = False
@@ -219,7 +224,7 @@ class TeamEventStream:
                 self._set_state(REFUSED, "this operator's token was revoked")
                 return None
             delivered = self._handle(message) or delivered
-        return "" if delivered else "the stream ended"
+        return RECONNECTING, ("" if delivered else "the stream ended")
 
     def _handle(self, message: sseclient.Event) -> bool:
         """Deliver one message; True when it moved the stream on."""

@@ -14,6 +14,12 @@ TEAM_STATES = {  # the team stream's state: colour, words, what the tooltip expl
         "reconnecting…",
         "The team server is lost; the window shows the last state and refuses actions.",
     ),
+    "turned-away": (
+        AMBER,
+        "turned away…",
+        "The team server is up but has no room for this console's event stream now; the "
+        "console tries again when it was told to and refuses actions meanwhile.",
+    ),
     "refused": (RED, "token refused", "The team server refused this operator's token."),
     "closed": (GREY, "closed", "The event stream is closed."),
 }
@@ -54,7 +60,8 @@ class ConsoleStatusBar(QStatusBar):
         self.webhook.setToolTip("Where Twilio sends this console's calls and callbacks")
 
     def set_team_state(self, state: str, detail: str = "") -> None:
-        """Team mode: ● connected (green), reconnecting (amber) or token refused (red)."""
+        """Team mode: ● connected (green), reconnecting or turned away (amber), token refused
+        (red)."""
         colour, text, explained = TEAM_STATES.get(state, (GREY, state, ""))
         self.health.setText(f'<span style="color:{colour}">●</span> {text}')
         self.health.setToolTip(f"{explained} {detail}".strip())

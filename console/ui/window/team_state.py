@@ -13,7 +13,7 @@ from console.core.team_runtime import RELOAD, offline_reason
 if TYPE_CHECKING:
     from console.ui.window.window_host import WindowHost
 
-STALE_STATES = frozenset({"reconnecting", "refused"})
+STALE_STATES = frozenset({"reconnecting", "turned-away", "refused"})
 SHARED_ACTIONS = frozenset({"action", "call.placed", "call.moved"})  # another console's work
 CONTROL_ACTIONS = frozenset({"subscribe_rules", "recording_rules"})  # mutes and recording
 BANNER_STYLE = "background:#fdebd0; color:#6e2c00; padding:6px 10px; border:1px solid #b9770e;"
@@ -89,7 +89,7 @@ class TeamStateView(QObject):
         stale = state in STALE_STATES
         if stale and not self.stale:
             self._go_stale(offline_reason(state, detail))
-        elif not stale and self.stale:
+        elif state == "connected" and self.stale:  # only events flowing again bring it back
             self._come_back()
         elif stale:
             self.banner.setText(self._notice(offline_reason(state, detail)))
