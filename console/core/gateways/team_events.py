@@ -121,7 +121,6 @@ class TeamEventStream:
         self._read_timeout = read_timeout
         self.state = CLOSED
         self.connections = 0  # streams opened so far (the first, then each reconnect)
-        self.attempts = 0  # requests for the stream so far, answered or not
         self._wait_at_least = 0.0  # what a refusal's Retry-After asked for, before the next try
         self._stop = threading.Event()
         self._session = requests.Session()
@@ -167,7 +166,6 @@ class TeamEventStream:
         failures = 0
         self._set_state(CONNECTING)  # until the first answer; after it, the state it left
         while not self._stop.is_set():
-            self.attempts += 1
             try:
                 ended = self._read_once()
             except (requests.RequestException, OSError, ValueError, AttributeError) as error:
