@@ -63,7 +63,7 @@ def events() -> ResponseReturnValue:
     last = _last_event_id()
     parts, who = team(), operator()
     refusal = parts.streams.take(who.id)
-    if refusal is not None:  # the process keeps threads for Twilio: see server/stream_slots.py
+    if refusal is not None:  # the process keeps team threads for the API: server/stream_slots.py
         log.info("event stream of %s refused: %s", who.name, refusal.message)
         answer = error_response(refusal.status, refusal.message, "busy")
         answer.headers["Retry-After"] = str(RETRY_SECONDS)

@@ -1,7 +1,8 @@
 """Serving the team server: in this process (waitress), or from worker processes (gunicorn).
 
 The same servers `switchboard webhook` runs on (webhook.server, webhook.workers); this module
-only swaps in the team app and gives each process enough threads for its open event streams.
+only swaps in the team app and gives each process two lanes of threads (server/lanes.py): a
+few for Twilio's webhooks, and enough for the team API and its open event streams.
 """
 
 from __future__ import annotations
@@ -11,16 +12,18 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
+from server.lanes import Lanes
 from server.stream_slots import THREADS, limit_for
 from webhook.server import WebhookServer, local_url
 from webhook.workers import STOP_SECONDS, WaitressWorker, WebhookApplication
 
 log = logging.getLogger(__name__)
 
-# Each open event stream holds a thread for as long as its console is connected; the rest
-# answer Twilio and the team API. 64 threads serve 56 consoles a process, keeping 8 free.
+# Each open event stream holds a team thread for as long as its console is connected; the rest
+# answer the team API. 64 threads serve 56 consoles a process, keeping 8 free.
 SILENT_SECONDS = 30  # a worker whose main thread stays silent this long is replaced
 
 
@@ -28,7 +31,11 @@ class ServerWorker(WaitressWorker):
     """A gunicorn worker serving the team app with waitress, with threads for the streams."""
 
     def run(self) -> None:
-        server = WebhookServer(self.wsgi, threads=self.cfg.threads, listener=self.sockets[0].sock)
+        server = WebhookServer(
+            self.wsgi,
+            listener=self.sockets[0].sock,
+            tasks=partial(Lanes, team_threads=self.cfg.threads),
+        )
         server.start()
         gc.freeze()
         try:
@@ -60,7 +67,7 @@ def serve_in_process(
     from server.app import close_app, create_app
 
     app = create_app(_with_stream_limit(config, threads))
-    server = WebhookServer(app, host=host, port=port, threads=threads)
+    server = WebhookServer(app, host=host, port=port, tasks=partial(Lanes, team_threads=threads))
     try:
         server.start()
     except BaseException:

@@ -1,11 +1,11 @@
-"""How many event streams one server process holds open, so its threads still answer Twilio.
+"""How many event streams one server process holds open, so its threads still answer the team.
 
-Each open stream holds one of the process's threads for as long as its console is connected.
-Without a limit, enough streams (many consoles, or one token opening stream after stream)
-would take every thread, and Twilio's webhooks would wait behind them. So a process keeps
-RESERVED threads for Twilio and the team API, and one operator may hold only PER_OPERATOR
-streams in it. A refused console is told why and when to try again (a load balancer may send
-it to a process with room).
+Each open stream holds one of the process's team threads (server/lanes.py; Twilio's webhooks
+have their own) for as long as its console is connected. Without a limit, enough streams (many
+consoles, or one token opening stream after stream) would take every one of them, and the team
+API would wait behind them. So a process keeps RESERVED team threads for the API, and one
+operator may hold only PER_OPERATOR streams in it. A refused console is told why and when to
+try again (a load balancer may send it to a process with room).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import threading
 from collections import Counter
 from typing import NamedTuple
 
-THREADS = 64  # threads a server process serves requests with
+THREADS = 64  # threads a server process serves the team API and its streams with
 RESERVED = 8  # of them, never taken by event streams
 PER_OPERATOR = 4  # streams one operator may hold open in one process (a console needs one)
 RETRY_SECONDS = 5  # what a refused stream is told to wait before trying again

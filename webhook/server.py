@@ -103,8 +103,10 @@ class WebhookServer:
         port: int = 0,
         threads: int = THREADS,
         listener: socket.socket | None = None,
+        tasks: Callable[[], object] | None = None,
     ) -> None:
         self.app = app
+        self.tasks = tasks  # makes waitress's task dispatcher instead of one pool of `threads`
         self.listener = listener  # a listening socket to share with other processes, or None
         if listener is not None:
             host, port = listener.getsockname()[:2]
@@ -131,6 +133,7 @@ class WebhookServer:
             server = create_server(
                 self.app,
                 map={},
+                _dispatcher=self.tasks() if self.tasks else None,
                 sockets=[listener],
                 threads=self.threads,
                 backlog=LISTEN_BACKLOG,
