@@ -25,15 +25,12 @@ from collections.abc import Callable
 
 from waitress.task import ThreadedTaskDispatcher
 
+from server.stream_slots import THREADS
+
 TWILIO_THREADS = 6  # threads for Twilio's webhooks (and /health), in each process
 STUCK_SECONDS = 0.5  # a request waiting this long for a Twilio thread adds one
 CHECK_SECONDS = 0.1  # how often the waits are looked at
-TEAM_PREFIX = "/team/"
-
-
-def is_team(path: str) -> bool:
-    """Whether a request path belongs to the team API (its event stream included)."""
-    return path.startswith(TEAM_PREFIX)
+TEAM_PREFIX = "/team/"  # the team API and its event stream; the rest is Twilio's
 
 
 class _Queued:
@@ -92,13 +89,11 @@ class Lanes:
     def __init__(
         self,
         twilio_threads: int = TWILIO_THREADS,
-        team_threads: int = 64,
-        picks_team: Callable[[str], bool] = is_team,
+        team_threads: int = THREADS,
         stuck: float = STUCK_SECONDS,
     ) -> None:
         self.twilio = _Pool("twilio", twilio_threads, most=team_threads)
         self.team = _Pool("team", team_threads)
-        self._picks_team = picks_team
         self._stuck = stuck
         self._stop = threading.Event()
         self._watch = threading.Thread(target=self._watch_waits, name="lanes", daemon=True)
@@ -108,7 +103,7 @@ class Lanes:
         """waitress hands over a connection whose next request has fully arrived."""
         requests = getattr(channel, "requests", None) or [None]
         path = getattr(requests[0], "path", None) or ""
-        (self.team if self._picks_team(path) else self.twilio).add_task(channel)
+        (self.team if path.startswith(TEAM_PREFIX) else self.twilio).add_task(channel)
 
     @property
     def active_count(self) -> int:
