@@ -5,6 +5,13 @@ open streams cost one query per event, not fifty. A stream further behind than t
 reads the log itself. When the LISTEN connection drops (a database restart), the hub keeps
 polling until it is back, and wakes every stream once it is, so no event waits for a NOTIFY
 that was never heard.
+
+In a burst of writes (a read finds news within BURST_SECONDS of the one before) the hub stops
+listening altogether and reads the log every READ_GAP_SECONDS, until a read finds nothing new:
+events reach streams as soon as before, but no commit wakes this process's listening backend
+and thread any more (a backend listening on any channel is woken by every NOTIFY). Measured at
+16 clients on two processes: PostgreSQL's CPU a stored callback about a fifth lower. A revoked
+token is in the log too, so the hub hears of it in either mode.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ KEPT = 5000  # recent events kept in memory for streams to read
 POLL_SECONDS = 2.0  # a safety net: look at the log this often even without a NOTIFY
 RETRY_SECONDS = 1.0  # wait between reconnection attempts
 READ_GAP_SECONDS = 0.01  # in a burst of writes, read the log at most this often (one query each)
+BURST_SECONDS = 0.05  # a read with news this soon after the one before: poll while it lasts
 READ_TIMEOUT = 3.0  # seconds to wait for a pooled connection to read the log
 STOP_CHECK_SECONDS = 0.2  # longest wait for a NOTIFY before looking whether to stop
 
@@ -53,7 +61,7 @@ class EventHub:
         self._thread: threading.Thread | None = None
         self._reader = KeptConnection(database.pool)  # the hub's thread alone reads with it
         self.connected = threading.Event()  # whether LISTEN is in force right now
-        self.revoked: set[int] = set()  # operators whose tokens were revoked while we listened
+        self.revoked: set[int] = set()  # operators whose tokens were revoked since the start
 
     def start(self) -> None:
         """Start following the log on a daemon thread."""
@@ -144,9 +152,22 @@ class EventHub:
                 for note in connection.notifies(timeout=0.0):  # what arrived meanwhile
                     self._note(note.payload)
             if woken or time.monotonic() >= deadline:
-                read_at = time.monotonic()
-                self._catch_up()
+                since, read_at = time.monotonic() - read_at, time.monotonic()
+                if self._catch_up() and woken and since < BURST_SECONDS:
+                    self._poll_burst(connection)
+                    read_at = time.monotonic()
                 deadline = time.monotonic() + POLL_SECONDS
+
+    def _poll_burst(self, connection: psycopg.Connection) -> None:
+        """Not listening, read the log every READ_GAP_SECONDS until a read finds nothing new;
+        then listen again, and read once more for what came in between."""
+        connection.execute("UNLISTEN *")
+        try:
+            while not self._stop.wait(READ_GAP_SECONDS) and self._catch_up():
+                pass
+        finally:
+            connection.execute(f"LISTEN {event_log.CHANNEL}")
+        self._catch_up()
 
     def _note(self, payload: str) -> None:
         kind, _, rest = payload.partition(" ")
@@ -154,7 +175,7 @@ class EventHub:
             self.revoked.add(int(rest))
             self.wake()
 
-    def _catch_up(self) -> None:
+    def _catch_up(self) -> int:
         """Read the new events on a pooled connection the hub keeps (the same warm database
         backend every time, as the status writer's: server/kept_connection.py).
 
@@ -162,20 +183,25 @@ class EventHub:
         connection runs a query, and the event would wait for the next poll.
         """
         try:
-            self._reader.run(self._read_new, timeout=READ_TIMEOUT)
+            return self._reader.run(self._read_new, timeout=READ_TIMEOUT)
         except (PoolTimeout, psycopg.OperationalError) as error:
             log.info("event hub could not read the log (%s); trying again", error)
+            return 0
 
-    def _read_new(self, connection: psycopg.Connection) -> None:
+    def _read_new(self, connection: psycopg.Connection) -> int:
+        """Read the events after the last one read; how many there were."""
         if self._floor < 0:
             with self._condition:
                 self._last = self._floor = event_log.head(connection, self.account)
                 self._condition.notify_all()  # a stream already waiting reads what came first
-            return
+            return 0
+        count = 0
         while True:
             events = event_log.after(connection, self.account, self._last)
+            count += len(events)
             if not events:
-                return
+                return count
+            self.revoked.update(e.data["id"] for e in events if e.kind == event_log.REVOKED)
             with self._condition:
                 if len(events) + len(self._recent) > KEPT:
                     drop = len(events) + len(self._recent) - KEPT
@@ -191,4 +217,4 @@ class EventHub:
                 except Exception:
                     log.exception("an event hub listener failed")
             if len(events) < event_log.READ_BATCH:
-                return
+                return count

@@ -23,6 +23,7 @@ CHANNEL = "switchboard_events"
 APPEND_LOCK = 0x5357_4556  # advisory lock class for appends (in sql_functions.py, in decimal)
 DEFAULT_WINDOW = timedelta(hours=24)  # how long events are kept for consoles to resume
 READ_BATCH = 500
+REVOKED = "operator.revoked"  # an operator's token was revoked: data {"operator", "id"}
 
 
 @dataclass(frozen=True)

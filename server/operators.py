@@ -9,8 +9,8 @@ from datetime import datetime
 
 import psycopg
 
-from server import action_log
-from server.event_log import CHANNEL
+from server import action_log, event_log
+from server.event_log import CHANNEL, REVOKED
 
 TOKEN_PREFIX = "sbt_"  # makes a leaked token easy to recognise (and to scan for)
 MAX_NAME_LENGTH = 64
@@ -97,8 +97,10 @@ def revoke(connection: psycopg.Connection, account: str, name: str) -> Operator:
         raise OperatorError(f"There is no active operator named {name!r}.")
     operator = Operator(*row)
     action_log.record(connection, account, operator.id, "operator.revoke", {"name": name})
-    # Every server process closes the operator's open streams when it hears this.
+    # Every server process closes the operator's open streams when it hears this: at once
+    # while it listens, from the log while a burst of writes has it reading the log instead.
     connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"revoked {operator.id}"))
+    event_log.append(connection, account, REVOKED, {"operator": operator.name, "id": operator.id})
     return operator
 
 

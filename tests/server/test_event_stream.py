@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 from console.core.gateways.gateway import Gateway
 from console.core.gateways.twilio_http import make_client
 from server import event_log, operators
 from server.app import close_app, create_app
+from tests.helpers import wait_until
 from tests.helpers.event_stream import EventStreamReader
 from webhook import WebhookServer
 
@@ -174,4 +177,55 @@ def test_the_hub_reads_the_log_on_one_backend_and_replaces_it_when_it_dies(datab
         assert appended_and_read() > ids[-1]  # read all the same, on a fresh backend
         assert backends[-1] != died
     finally:
+        hub.stop()
+
+
+def test_in_a_burst_the_hub_reads_without_listening_hears_revocations_then_listens_again(
+    database,
+):
+    from server.event_hub import EventHub
+
+    account = "AC" + "4" * 32
+    listen = "LISTEN switchboard_events"
+
+    def hub_said(statement: str) -> bool:  # the hub's listening connection's last statement
+        with database.connection() as connection:
+            rows = connection.execute(
+                "SELECT query FROM pg_stat_activity WHERE query IN (%s, 'UNLISTEN *')", (listen,)
+            ).fetchall()
+        return [row[0] for row in rows] == [statement]
+
+    hub = EventHub(database, account)
+    hub.start()
+    appended: list[int] = []
+    burst_over = threading.Event()
+
+    def burst() -> None:  # back to back, each committed, as a busy team's callbacks come
+        with database.pool.connection() as connection:  # autocommit
+            while not burst_over.is_set() and len(appended) < 4000:  # the hub keeps 5000
+                appended.append(event_log.append(connection, account, "test.event", {}))
+
+    writer = threading.Thread(target=burst, daemon=True)
+    try:
+        assert hub.connected.wait(20)
+        wait_until(lambda: hub_said(listen), timeout=20)
+        writer.start()
+        wait_until(lambda: hub_said("UNLISTEN *"), timeout=20)  # reading the log instead
+        with database.connection() as connection:
+            alice, _ = operators.add(connection, account, "alice")
+        with database.connection() as connection:
+            operators.revoke(connection, account, "alice")
+        wait_until(lambda: alice.id in hub.revoked, timeout=20)
+        burst_over.set()
+        writer.join(20)
+        wait_until(lambda: hub_said(listen), timeout=20)  # the burst is over: listening again
+        read = hub.events_after(appended[0] - 1)
+        assert read is not None
+        assert [e.id for e in read if e.kind == "test.event"] == appended  # once each, in order
+        with database.connection() as connection:  # a NOTIFY wakes it again
+            single = event_log.append(connection, account, "test.event", {})
+        hub.wait_after(single - 1, 20)
+        assert hub.last_id == single
+    finally:
+        burst_over.set()
         hub.stop()
