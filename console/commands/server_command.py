@@ -98,7 +98,7 @@ def _fail(message: str, status: int = 1) -> int:
 
 
 def _database_url(args: argparse.Namespace) -> str:
-    from server.database import database_url_from_env
+    from server.database_url import database_url_from_env
 
     return getattr(args, "database", None) or database_url_from_env()
 
