@@ -66,7 +66,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="DANGEROUS: accept requests without a valid X-Twilio-Signature",
     )
-    actions = parser.add_subparsers(dest="server_action", metavar="ACTION")
+    actions = parser.add_subparsers(
+        dest="server_action",
+        metavar="ACTION",
+        title="actions (without one, the server serves)",
+    )
     migrate = actions.add_parser("migrate", help="create or upgrade the database schema")
     _database_option(migrate, suppress=True)
     check = actions.add_parser(
@@ -89,6 +93,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     for leaf in (add, listing, revoke):
         _database_option(leaf, suppress=True)
         _account_option(leaf)
+    # Set after the actions, whose usage lines are built from the plain one.
+    parser.usage = f"{PROG} [options]\n       {PROG} {{migrate,check,operator}} ..."
     parser.set_defaults(handler=run)
 
 
