@@ -143,9 +143,11 @@ def _history(args: argparse.Namespace) -> Iterator[HistoryStore]:
 @contextlib.contextmanager
 def _team_history(args: argparse.Namespace) -> Iterator[HistoryStore]:
     """The team's history in PostgreSQL, for one account; errors name no password."""
+    from server import secret_filter
     from server.call_store import PostgresHistory
     from server.database import Database, DatabaseError, connect_once
 
+    secret_filter.protect(args.database)
     account = args.account or _account_of_credentials()
     if not account:
         raise CommandError("no Account SID: pass --account AC… or set TWILIO_ACCOUNT_SID", 2)

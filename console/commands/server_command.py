@@ -99,7 +99,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _fail(message: str, status: int = 1) -> int:
-    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+    """The error in one line on stderr, without any password; status to exit with."""
+    from server.secret_filter import clean
+
+    text = " ".join(clean(message).split())
+    print(f"{PROG}: {text}", file=sys.stderr, flush=True)
     return status
 
 
@@ -132,10 +136,13 @@ def _account(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Dispatch to serve, migrate or operator."""
+    from server import secret_filter
     from server.database import DatabaseError
     from server.migrations import SchemaError
 
     url = _database_url(args)
+    secret_filter.protect(url)
+    secret_filter.install()
     try:
         if args.server_action == "migrate":
             return _migrate(url)
@@ -146,6 +153,8 @@ def run(args: argparse.Namespace) -> int:
         return _serve(args, url)
     except (DatabaseError, SchemaError) as error:
         return _fail(str(error))
+    except Exception as error:  # one line, never a traceback (which could quote the URL)
+        return _fail(f"unexpected error: {type(error).__name__}: {error}")
 
 
 def _migrate(url: str) -> int:
