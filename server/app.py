@@ -18,7 +18,7 @@ from flask import Flask
 
 from console.core.gateways.gateway import Gateway
 from console.core.gateways.twilio_http import make_client
-from server import mutes, team_api
+from server import mutes, secret_filter, team_api
 from server.database import Database
 from server.event_hub import EventHub
 from server.event_log import LoggedEvent
@@ -93,6 +93,9 @@ def create_app(
     owns = database is None
     size = int(settings["POOL_SIZE"])
     ready = max(1, min(size, int(settings["POOL_READY"])))
+    if owns:  # serving for real (also under another WSGI server): no password in any log
+        secret_filter.protect(settings["DATABASE_URL"])
+        secret_filter.install()
     db = database or Database(settings["DATABASE_URL"], min_size=ready, max_size=size)
     if owns:
         db.open()

@@ -4,70 +4,35 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import re
-from collections.abc import Iterator, Mapping
-from urllib.parse import unquote, urlsplit, urlunsplit
+from collections.abc import Iterator
 
 import psycopg
-from psycopg import conninfo
 from psycopg_pool import ConnectionPool, PoolTimeout
+
+from server.database_url import ENV_DATABASE_URL, redact, scrub, url_problem
 
 log = logging.getLogger(__name__)
 
-ENV_DATABASE_URL = "SWITCHBOARD_DATABASE_URL"
 CONNECT_TIMEOUT = 5  # seconds to reach the server before giving up
 # The connection failed, not the statement's data.
 CONNECTION_LOST = (psycopg.OperationalError, psycopg.InterfaceError)
 UNREACHABLE = (PoolTimeout, *CONNECTION_LOST)  # no connection to be had, or it failed
 POOL_TIMEOUT = 3.0  # seconds a request waits for a connection (then: 503, database away)
-_HIDDEN = "***"
 
 
 class DatabaseError(Exception):
     """The database could not be reached or refused a request; the message holds no password."""
 
 
-def database_url_from_env(env: Mapping[str, str] | None = None) -> str:
-    """SWITCHBOARD_DATABASE_URL, or ''."""
-    return (env if env is not None else os.environ).get(ENV_DATABASE_URL, "").strip()
-
-
-def password_of(url: str) -> str:
-    """The password a postgresql:// URL or key=value string carries ('' when none)."""
+def check_url(url: str) -> None:
+    """DatabaseError unless url is given and libpq would read it as written."""
     if not url:
-        return ""
-    try:
-        return conninfo.conninfo_to_dict(url).get("password") or ""
-    except psycopg.ProgrammingError:
-        if "://" in url:
-            return unquote(urlsplit(url).password or "")
-        return ""
-
-
-def redact(url: str) -> str:
-    """The URL (or key=value string) with its password replaced by ***, for logs and errors."""
-    if "://" in url:
-        parts = urlsplit(url)
-        if parts.password is not None:
-            host = parts.hostname or ""
-            if ":" in host:
-                host = f"[{host}]"
-            port = f":{parts.port}" if parts.port else ""
-            netloc = f"{parts.username or ''}:{_HIDDEN}@{host}{port}"
-            url = urlunsplit(parts._replace(netloc=netloc))
-        return re.sub(r"(?i)(password=)[^&]*", rf"\1{_HIDDEN}", url)
-    return re.sub(r"(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", rf"\1{_HIDDEN}", url)
-
-
-def scrub(text: str, url: str) -> str:
-    """text with the URL's password (and the URL itself) made safe to show."""
-    secret = password_of(url)
-    if url:
-        text = text.replace(url, redact(url))
-    if secret:
-        text = text.replace(secret, _HIDDEN)
-    return text
+        raise DatabaseError(
+            f"No database given: pass --database postgresql://… or set {ENV_DATABASE_URL}."
+        )
+    problem = url_problem(url)
+    if problem:
+        raise DatabaseError(problem)
 
 
 class Database:
@@ -78,10 +43,7 @@ class Database:
     """
 
     def __init__(self, url: str, min_size: int = 1, max_size: int = 10) -> None:
-        if not url:
-            raise DatabaseError(
-                f"No database given: pass --database postgresql://… or set {ENV_DATABASE_URL}."
-            )
+        check_url(url)
         self.url = url
         self.safe_url = redact(url)
         self.pool = ConnectionPool(
@@ -153,12 +115,9 @@ class Database:
 
 def connect_once(url: str) -> psycopg.Connection:
     """One autocommit connection to url (for the command line), or DatabaseError."""
-    if not url:
-        raise DatabaseError(
-            f"No database given: pass --database postgresql://… or set {ENV_DATABASE_URL}."
-        )
+    check_url(url)
     try:
         return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
-    except psycopg.Error as error:
+    except (psycopg.Error, ValueError) as error:  # ValueError: e.g. a NUL in the URL
         detail = scrub(str(error).strip(), url)
         raise DatabaseError(f"The database {redact(url)} cannot be reached: {detail}") from None

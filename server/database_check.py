@@ -12,7 +12,8 @@ from typing import Any
 
 import psycopg
 
-from server.database import DatabaseError, connect_once, redact, scrub
+from server.database import DatabaseError, connect_once
+from server.database_url import redact, scrub
 from server.migrations import LATEST, schema_version
 
 NOTIFY_TIMEOUT = 5.0
@@ -66,13 +67,17 @@ class DatabaseCheck:
         }
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def check_database(url: str) -> DatabaseCheck:
     """Connect, read the schema version, and time one NOTIFY from a second connection."""
     safe = redact(url)
     try:
         listener = connect_once(url)
     except DatabaseError as error:
-        return DatabaseCheck(safe, False, error=str(error))
+        return DatabaseCheck(safe, False, error=_one_line(str(error)))
     with listener:
         try:
             version = schema_version(listener)
@@ -84,7 +89,7 @@ def check_database(url: str) -> DatabaseCheck:
                 heard = any(True for _ in listener.notifies(timeout=NOTIFY_TIMEOUT, stop_after=1))
             elapsed = (time.perf_counter() - began) * 1000
         except (psycopg.Error, DatabaseError) as error:
-            return DatabaseCheck(safe, True, error=scrub(str(error), url))
+            return DatabaseCheck(safe, True, error=_one_line(scrub(str(error), url)))
     if not heard:
         return DatabaseCheck(safe, True, version, None, "no notification within 5 s")
     return DatabaseCheck(safe, True, version, round(elapsed, 2))

@@ -27,6 +27,7 @@ from psycopg_pool import PoolTimeout
 
 from server import event_log
 from server.database import Database, DatabaseError
+from server.database_url import scrub
 from server.event_log import LoggedEvent
 from server.kept_connection import KeptConnection
 
@@ -128,7 +129,8 @@ class EventHub:
             except psycopg.Error as error:
                 lost_once = True
                 if not self._stop.is_set():
-                    log.warning("event hub lost the database (%s); reconnecting", error)
+                    shown = scrub(str(error), self.database.url)
+                    log.warning("event hub lost the database (%s); reconnecting", shown)
             finally:
                 self.connected.clear()
             self._stop.wait(RETRY_SECONDS)
@@ -185,7 +187,8 @@ class EventHub:
         try:
             return self._reader.run(self._read_new, timeout=READ_TIMEOUT)
         except (PoolTimeout, psycopg.OperationalError) as error:
-            log.info("event hub could not read the log (%s); trying again", error)
+            shown = scrub(str(error), self.database.url)
+            log.info("event hub could not read the log (%s); trying again", shown)
             return 0
 
     def _read_new(self, connection: psycopg.Connection) -> int:

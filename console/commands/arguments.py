@@ -13,8 +13,13 @@ class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line on stderr, with exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        """Print `prog: message (see prog --help)` and exit 2, without the usage block."""
-        text = " ".join(message.split())
+        """Print `prog: message (see prog --help)` and exit 2, without the usage block.
+
+        A database URL typed in the wrong place is echoed without its password.
+        """
+        from server.secret_filter import clean
+
+        text = " ".join(clean(message).split())
         self.exit(2, f"{self.prog}: {text} (see {self.prog} --help)\n")
 
 

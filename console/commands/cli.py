@@ -87,7 +87,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         multiprocessing.freeze_support()
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser(commands=not opens_window(argv)).parse_args(argv)
+    window = opens_window(argv)
+    if not window:  # a command may be handed a database URL: its password is shown nowhere
+        from server import secret_filter
+        from server.database_url import database_url_from_env
+
+        secret_filter.protect(database_url_from_env(), *argv)
+        secret_filter.install()
+    args = build_parser(commands=not window).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -69,10 +69,10 @@ def run(args: argparse.Namespace) -> int:
         )
         _check_database(report, args.database)
     except Exception as error:  # a report, never a traceback
-        print(
-            f"switchboard doctor: could not finish: {type(error).__name__}: {error}",
-            file=sys.stderr,
-        )
+        from server.secret_filter import clean
+
+        detail = " ".join(clean(f"{type(error).__name__}: {error}").split())
+        print(f"switchboard doctor: could not finish: {detail}", file=sys.stderr)
         return 2
     if args.json:
         _print(json.dumps(report.as_json(), ensure_ascii=False))
@@ -84,11 +84,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_database(report: Report, given: str | None) -> None:
     """Add the team database's check to the report, when a database is given."""
-    url = given if given is not None else os.environ.get("SWITCHBOARD_DATABASE_URL", "").strip()
+    from server.database_url import database_url_from_env
+
+    url = given if given is not None else database_url_from_env()
     if not url:
         return
+    from server import secret_filter
     from server.database_check import check_database
 
+    secret_filter.protect(url)
     found = check_database(url)
     report.database = found.as_json()
     report.add("database", found.ok, "; ".join(line.strip() for line in found.lines()))

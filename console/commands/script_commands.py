@@ -27,7 +27,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     dial_command.add_parser(sub)
 
-    history = sub.add_parser("history", help="print the call history, newest first")
+    history = sub.add_parser(
+        "history",
+        help="print the call history, newest first",
+        description="Print the call history, newest first, as a table or CSV: the team's from "
+        "its PostgreSQL with --database (or SWITCHBOARD_DATABASE_URL), the team server's in a "
+        "team (SWITCHBOARD_SERVER, or Settings ▸ Team), else this computer's.",
+    )
     history.add_argument("--csv", action="store_true", help="print CSV (every call by default)")
     history.add_argument(
         "--limit",
@@ -37,10 +43,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     history.add_argument(
         "--database",
-        default="",
+        default=None,
         metavar="URL",
         help="read the team's history from the team server's PostgreSQL (postgresql://…) "
-        "instead of this computer's",
+        "instead of this computer's (default: $SWITCHBOARD_DATABASE_URL; '' for this computer's)",
     )
     history.add_argument(
         "--account",
@@ -83,7 +89,10 @@ def run_history(args: argparse.Namespace) -> int:
     """Print the call history, newest first: a table, or CSV for spreadsheets and scripts."""
     from console.core.calls.call_reasons import call_reason
     from console.core.calls.history import CallHistory
+    from server.database_url import database_url_from_env
 
+    if args.database is None:
+        args.database = database_url_from_env()
     limit = args.limit if args.limit is not None else (None if args.csv else TABLE_LIMIT)
     with _history(args) as history:
         if args.csv and args.database:  # the team's calls, operator column too, read in batches
@@ -134,9 +143,11 @@ def _history(args: argparse.Namespace) -> Iterator[HistoryStore]:
 @contextlib.contextmanager
 def _team_history(args: argparse.Namespace) -> Iterator[HistoryStore]:
     """The team's history in PostgreSQL, for one account; errors name no password."""
+    from server import secret_filter
     from server.call_store import PostgresHistory
     from server.database import Database, DatabaseError, connect_once
 
+    secret_filter.protect(args.database)
     account = args.account or _account_of_credentials()
     if not account:
         raise CommandError("no Account SID: pass --account AC… or set TWILIO_ACCOUNT_SID", 2)

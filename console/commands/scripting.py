@@ -60,7 +60,10 @@ def reported(command: Callable[[argparse.Namespace], int]) -> Callable[..., int]
             message, status = f"unexpected error: {type(error).__name__}: {error}", EXIT_FAILED
         finally:
             root.setLevel(level)  # a command run inside a longer-lived process leaves it as it was
-        print(f"switchboard {args.command}: {one_line(message)}", file=sys.stderr, flush=True)
+        from server.secret_filter import clean
+
+        shown = one_line(clean(message))
+        print(f"switchboard {args.command}: {shown}", file=sys.stderr, flush=True)
         return status
 
     return run

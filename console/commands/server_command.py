@@ -66,7 +66,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="DANGEROUS: accept requests without a valid X-Twilio-Signature",
     )
-    actions = parser.add_subparsers(dest="server_action", metavar="ACTION")
+    actions = parser.add_subparsers(
+        dest="server_action",
+        metavar="ACTION",
+        title="actions (without one, the server serves)",
+    )
     migrate = actions.add_parser("migrate", help="create or upgrade the database schema")
     _database_option(migrate, suppress=True)
     check = actions.add_parser(
@@ -89,16 +93,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     for leaf in (add, listing, revoke):
         _database_option(leaf, suppress=True)
         _account_option(leaf)
+    # Set after the actions, whose usage lines are built from the plain one.
+    parser.usage = f"{PROG} [options]\n       {PROG} {{migrate,check,operator}} ..."
     parser.set_defaults(handler=run)
 
 
 def _fail(message: str, status: int = 1) -> int:
-    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+    """The error in one line on stderr, without any password; status to exit with."""
+    from server.secret_filter import clean
+
+    text = " ".join(clean(message).split())
+    print(f"{PROG}: {text}", file=sys.stderr, flush=True)
     return status
 
 
 def _database_url(args: argparse.Namespace) -> str:
-    from server.database import database_url_from_env
+    from server.database_url import database_url_from_env
 
     return getattr(args, "database", None) or database_url_from_env()
 
@@ -126,10 +136,13 @@ def _account(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Dispatch to serve, migrate or operator."""
+    from server import secret_filter
     from server.database import DatabaseError
     from server.migrations import SchemaError
 
     url = _database_url(args)
+    secret_filter.protect(url)
+    secret_filter.install()
     try:
         if args.server_action == "migrate":
             return _migrate(url)
@@ -140,6 +153,8 @@ def run(args: argparse.Namespace) -> int:
         return _serve(args, url)
     except (DatabaseError, SchemaError) as error:
         return _fail(str(error))
+    except Exception as error:  # one line, never a traceback (which could quote the URL)
+        return _fail(f"unexpected error: {type(error).__name__}: {error}")
 
 
 def _migrate(url: str) -> int:

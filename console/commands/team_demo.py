@@ -104,7 +104,7 @@ class TeamDemo:
 
     def start(self) -> None:
         """Start every part, saying what it does; DemoFailed or DemoStopped on the way."""
-        from server.database import database_url_from_env, redact
+        from server.database_url import database_url_from_env, redact
         from server.local_postgres import LocalPostgres
 
         self.database_url = self.database_url or database_url_from_env()

@@ -1,0 +1,88 @@
+"""Keeping database passwords out of every log record, traceback and printed error."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from server.database_url import HIDDEN, hide_passwords, secrets_of
+
+MIN_LENGTH = 4  # a shorter password is hidden only where a URL shows it, not in every word
+_known: set[str] = set()
+_installed = False
+
+
+def protect(*urls: str | None) -> None:
+    """Remember the passwords these URLs, key=value strings or --option=URL arguments carry,
+    to hide them anywhere."""
+    for url in urls:
+        text = url or ""
+        if text.startswith("--") and "=" in text:
+            text = text.split("=", 1)[1]
+        _known.update(s for s in secrets_of(text) if len(s) >= MIN_LENGTH)
+
+
+def clean(text: object) -> str:
+    """text with every remembered password, and any URL or password=… password, hidden."""
+    shown = str(text)
+    for secret in sorted(_known, key=len, reverse=True):
+        shown = shown.replace(secret, HIDDEN)
+    return hide_passwords(shown)
+
+
+class SecretFilter(logging.Filter):
+    """Rewrites a record's message, traceback and stack so that no password is left in them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: the handler reports it, from the raw record
+            return True
+        cleaned = clean(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        if record.exc_info and not record.exc_text:
+            shown = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+            cleaned = clean(shown)
+            if cleaned != shown:
+                record.exc_text = cleaned
+        if record.exc_text:
+            record.exc_text = clean(record.exc_text)
+        if record.stack_info:
+            record.stack_info = clean(record.stack_info)
+        return True
+
+
+def install() -> None:
+    """Clean every log record (any logger's, made now or later, in this process and its forks),
+    and uncaught exceptions' tracebacks, of passwords. Safe to call more than once."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    scrubber = SecretFilter()
+    make_record: Callable[..., logging.LogRecord] = logging.getLogRecordFactory()
+
+    def cleaned_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        scrubber.filter(record)
+        return record
+
+    logging.setLogRecordFactory(cleaned_record)
+    sys.excepthook = _print_cleaned
+    threading.excepthook = lambda hook: _print_cleaned(
+        hook.exc_type, hook.exc_value, hook.exc_traceback, hook.thread
+    )
+
+
+def _print_cleaned(kind, error, trace, thread: threading.Thread | None = None) -> None:
+    """An uncaught exception's traceback on stderr, its passwords hidden."""
+    if sys.stderr is None or kind is SystemExit:
+        return
+    where = f"Exception in thread {thread.name}:\n" if thread is not None else ""
+    shown = "".join(traceback.format_exception(kind, error, trace))
+    print(clean(where + shown), end="", file=sys.stderr, flush=True)
