@@ -240,11 +240,11 @@ class Recorder:
     def _drain_loop(self) -> None:
         while not self._stop.is_set():
             if self.gate.ready:
-                self.drain_once()
+                self._drain_once()
             self._wake.wait(DRAIN_SECONDS)
             self._wake.clear()
 
-    def drain_once(self) -> None:
+    def _drain_once(self) -> None:
         """Write this process's spool, then any a dead process left (failures are logged)."""
         try:
             if self.spool.pending:
