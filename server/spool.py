@@ -51,10 +51,15 @@ class Spool:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.max_bytes = max_bytes
-        self.path = self.directory / f"spool-{os.getpid()}-{secrets.token_hex(4)}.jsonl"
+        name = f"spool-{os.getpid()}-{secrets.token_hex(4)}.jsonl"
+        self.path = self.directory / name
         self._lock = threading.Lock()
-        self._file = open(self.path, "a+b")  # noqa: SIM115 - held open for the process's life
+        # Locked before it has its name: another process replaying dead processes' spools
+        # must never find this one unlocked (and take it for a dead one's).
+        starting = self.directory / f".{name}.new"
+        self._file = open(starting, "a+b")  # noqa: SIM115 - held open for the process's life
         fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        starting.rename(self.path)
         self._offset = 0  # bytes already replayed
         self._size = 0
 
