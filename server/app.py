@@ -2,6 +2,11 @@
 
 Nothing a request needs lives only in this process: the call's room and identity travel in its
 signed URL, everything else is in the database. Any number of processes can serve one team.
+
+A process starts even while the database is away (gunicorn replaces a dead worker at any time,
+and a worker that fails to start stops them all): it answers Twilio, spools what Twilio
+reports, and answers the team API with 503 until the database gate has checked the schema
+(server/database_gate.py). A schema it cannot serve still stops it from starting.
 """
 
 from __future__ import annotations
@@ -14,21 +19,22 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from flask import Flask
+from flask import Flask, request
+from flask.typing import ResponseReturnValue
 
 from console.core.gateways.gateway import Gateway
 from console.core.gateways.twilio_http import make_client
 from server import mutes, secret_filter, team_api
 from server.database import Database
+from server.database_gate import DatabaseGate
 from server.event_hub import EventHub
 from server.event_log import LoggedEvent
 from server.maintenance import Maintenance
-from server.migrations import check_schema
 from server.recorder import InlineDispatcher, Recorder
 from server.routes_store import DatabaseRoutes
 from server.spool import Spool
 from server.stream_slots import THREADS, StreamSlots, limit_for
-from server.team_context import TEAM_KEY, Team
+from server.team_context import TEAM_KEY, Team, error_response
 from server.twilio_actions import TeamTwilio
 from webhook.app import create_app as create_webhook_app
 from webhook.callbacks import DISPATCHER_KEY
@@ -65,6 +71,7 @@ class ServerParts:
 
     database: Database
     owns_database: bool
+    gate: DatabaseGate
     hub: EventHub
     recorder: Recorder
     maintenance: Maintenance
@@ -74,6 +81,7 @@ class ServerParts:
         """Stop the threads, then close the gateway and (if this app opened it) the pool."""
         self.maintenance.stop()
         self.hub.stop()
+        self.gate.stop()
         self.recorder.close()
         self.gateway.close()
         if self.owns_database:
@@ -85,7 +93,10 @@ def create_app(
     gateway: Gateway | None = None,
     database: Database | None = None,
 ) -> Flask:
-    """Build the server app; DatabaseError or SchemaError when the database cannot serve it."""
+    """Build the server app; SchemaError when the database's schema is not one it serves.
+
+    An unreachable database does not stop it: see the module doc.
+    """
     settings = {**DEFAULTS, **(config or {})}
     account = settings["ACCOUNT_SID"]
     if not account:
@@ -98,10 +109,14 @@ def create_app(
         secret_filter.install()
     db = database or Database(settings["DATABASE_URL"], min_size=ready, max_size=size)
     if owns:
-        db.open()
+        db.open(wait=False)  # connections are made in the background, now or when it is back
+    gate = DatabaseGate(db)
     try:
-        with db.connection() as connection:
-            check_schema(connection)
+        if not gate.check():
+            log.warning(
+                "%s; serving Twilio and spooling its events, the team API waits for it",
+                gate.problem,
+            )
         if gateway is None:
             if not settings["TWILIO_LOGIN"]:
                 raise ValueError("The server needs Twilio credentials (TWILIO_LOGIN).")
@@ -120,12 +135,14 @@ def create_app(
     def welcome(room_sid: str, participant_sid: str, identity: str, muted: frozenset[str]) -> None:
         mutes.welcome(keeper, room_sid, participant_sid, identity, muted)
 
-    recorder = Recorder(db, account, spool, welcome)
+    recorder = Recorder(db, account, spool, gate, welcome)
 
     app = create_webhook_app({**settings, "ROUTES_FILE": ""})  # no file: routes are in the db
     app.extensions[DISPATCHER_KEY] = InlineDispatcher(recorder.consume)
-    routes = DatabaseRoutes(db, account, Path(ROUTES_SOURCE))
+    routes = DatabaseRoutes(db, account, Path(ROUTES_SOURCE), gate)
     routes.refresh()  # read now, so a database outage from the start still has routes
+    gate.on_ready(routes.refresh)
+    gate.start()
     app.extensions[ROUTES_KEY] = routes
     app.config["ROUTES_FILE"] = ROUTES_SOURCE
 
@@ -139,11 +156,18 @@ def create_app(
     streams = StreamSlots(int(settings["STREAM_LIMIT"]))
     app.extensions[TEAM_KEY] = Team(db, account, hub, twilio, streams)
     app.register_blueprint(team_api.bp)
+
+    @app.before_request
+    def team_api_needs_the_database() -> ResponseReturnValue | None:
+        if gate.ready or not request.path.startswith(f"{team_api.PREFIX}/"):
+            return None
+        return error_response(503, "The team database is not reachable; try again.", "database")
+
     window = timedelta(hours=float(settings["EVENT_WINDOW_HOURS"]))
     maintenance = Maintenance(
-        db, account, window, sweep_seconds=float(settings["SWEEP_SECONDS"])
+        db, account, window, sweep_seconds=float(settings["SWEEP_SECONDS"]), gate=gate
     ).start()
-    app.extensions[PARTS_KEY] = ServerParts(db, owns, hub, recorder, maintenance, gateway)
+    app.extensions[PARTS_KEY] = ServerParts(db, owns, gate, hub, recorder, maintenance, gateway)
     return app
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from server import event_log, presence, waiting_line
 from server.database import Database, DatabaseError
+from server.database_gate import DatabaseGate
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,9 @@ class Maintenance:
         window: timedelta = event_log.DEFAULT_WINDOW,
         claim_timeout: timedelta = waiting_line.CLAIM_TIMEOUT,
         sweep_seconds: float = SWEEP_SECONDS,
+        gate: DatabaseGate | None = None,
     ) -> None:
-        self.database, self.account = database, account
+        self.database, self.account, self.gate = database, account, gate
         self.window, self.claim_timeout, self.sweep_seconds = window, claim_timeout, sweep_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="maintenance", daemon=True)
@@ -55,6 +57,8 @@ class Maintenance:
     def _run(self) -> None:
         pruned_at = 0.0
         while not self._stop.wait(self.sweep_seconds):
+            if self.gate is not None and not self.gate.ready:
+                continue  # the database is away: nothing to sweep until it is back
             prune = time.monotonic() - pruned_at >= PRUNE_SECONDS
             try:
                 self.run_once(prune)
@@ -62,5 +66,7 @@ class Maintenance:
                     pruned_at = time.monotonic()
             except DatabaseError as error:
                 log.debug("housekeeping waits for the database: %s", error)
+                if self.gate is not None:
+                    self.gate.trip(error)
             except Exception:
                 log.exception("housekeeping failed")

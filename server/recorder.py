@@ -2,7 +2,9 @@
 
 It runs inside the request, before Twilio gets its 2xx: an acknowledged callback is in
 PostgreSQL, or, while the database is down, in this process's spool file, to be written when
-it returns. A background thread drains the spool. Status callbacks that arrive together are
+it returns. Once one write finds the database away, the rest go straight to the spool until
+the gate's probe sees it back (server/database_gate.py). A background thread drains the spool,
+and the spools of processes that died, on every round. Status callbacks that arrive together are
 written together, in one statement, on a connection kept for them (server/group_commit.py,
 server/status_writes.py, server/kept_connection.py).
 """
@@ -22,15 +24,19 @@ from flask import has_request_context, request
 
 from server import call_store, event_log, mutes, status_writes
 from server.database import UNREACHABLE, Database, DatabaseError
+from server.database_gate import DatabaseGate
 from server.group_commit import GroupCommit
 from server.kept_connection import KeptConnection
-from server.spool import Spool, drain_orphans
+from server.spool import Refused, Spool, drain_orphans
 from webhook.events import CallerWaiting, CallStatusEvent, Event, EventDispatcher, RoomEvent
 
 log = logging.getLogger(__name__)
 
 WRITE_TIMEOUT = 2.0  # seconds a callback waits for a connection before it is spooled
-DRAIN_SECONDS = 1.0  # how often the spool is tried while it holds events
+DRAIN_SECONDS = 1.0  # how often the spool (and dead processes' spools) are looked at
+# What a record's own data can make the database (or its decoding) refuse: never written, however
+# often it is tried. A lost connection, a timeout or a schema problem is not among them.
+REFUSALS = (psycopg.DataError, psycopg.IntegrityError, KeyError, TypeError, ValueError)
 Record = dict[str, Any]
 NEWCOMER = "participant-connected"
 
@@ -140,18 +146,26 @@ class Recorder:
     """
 
     def __init__(
-        self, database: Database, account: str, spool: Spool, welcome: Welcome | None = None
+        self,
+        database: Database,
+        account: str,
+        spool: Spool,
+        gate: DatabaseGate,
+        welcome: Welcome | None = None,
     ) -> None:
         self.database = database
         self.account = account
         self.spool = spool
+        self.gate = gate
         self._welcome = welcome
+        self._problem = ""  # the last drain failure logged, so a repeat is not logged again
         self._statuses: GroupCommit[Record, int | None] = GroupCommit(self._write_statuses)
         self._status_writer = KeptConnection(database.pool)  # one batch at a time uses it
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._drain_loop, name="spool-drain", daemon=True)
         self._thread.start()
+        gate.on_ready(self._wake.set)  # the database is back: drain at once
 
     def consume(self, event: Event) -> None:
         """Record one event before the request is answered (raises only if even the spool fails)."""
@@ -159,7 +173,7 @@ class Recorder:
         if record is None:
             return
         record = _with_call_context(record)
-        if not self.spool.pending:
+        if self.gate.ready and not self.spool.pending:
             try:
                 if record["type"] == "call_status":
                     self._write_status(record)  # with the others that arrive meanwhile
@@ -167,7 +181,7 @@ class Recorder:
                     self.write(record, timeout=WRITE_TIMEOUT)
                 return
             except DatabaseError as error:
-                log.warning("spooling an event while the database is away: %s", error)
+                self.gate.trip(error)  # the next callbacks go straight to the spool
         self.spool.append(record)
         self._wake.set()
 
@@ -206,7 +220,13 @@ class Recorder:
             raise self.database.error(error, "cannot be reached") from None
 
     def _write_soon(self, record: Record) -> None:
-        self.write(record, timeout=WRITE_TIMEOUT)
+        """Write a spooled record; Refused when its data is what the database refuses."""
+        try:
+            self.write(record, timeout=WRITE_TIMEOUT)
+        except REFUSALS as error:
+            what = f"{record.get('type')} event {_subject(record)}".strip()
+            refused = self.database.error(error, f"refused the spooled {what}")
+            raise Refused(str(refused)) from None
 
     def close(self, timeout: float = 2.0) -> None:
         """Stop the drain thread (what is still spooled stays on disk for the next process)."""
@@ -218,24 +238,34 @@ class Recorder:
         self.spool.close()
 
     def _drain_loop(self) -> None:
-        self._drain_once(orphans=True)
         while not self._stop.is_set():
+            if self.gate.ready:
+                self._drain_once()
             self._wake.wait(DRAIN_SECONDS)
             self._wake.clear()
-            if self.spool.pending:
-                self._drain_once(orphans=False)
 
-    def _drain_once(self, orphans: bool) -> None:
+    def _drain_once(self) -> None:
+        """Write this process's spool, then any a dead process left (failures are logged)."""
         try:
-            written = self.spool.drain(self._write_soon)
-            if written:
-                log.info("wrote %d spooled event(s) to the database", written)
-            if orphans:
-                drain_orphans(self.spool.directory, self._write_soon, own=self.spool.path)
-        except DatabaseError:
-            pass  # still away: the next round tries again
-        except Exception:
-            log.exception("a spooled event could not be written; it stays in the spool")
+            if self.spool.pending:
+                written = self.spool.drain(self._write_soon)
+                if written:
+                    log.info("wrote %d spooled event(s) to the database", written)
+            drain_orphans(self.spool.directory, self._write_soon, own=self.spool.path)
+            self._problem = ""
+        except DatabaseError as error:
+            self.gate.trip(error)  # still away: the probe wakes this thread when it is back
+        except Exception as error:
+            problem = str(self.database.error(error))
+            if problem != self._problem:
+                log.warning("a spooled event could not be written; it stays spooled: %s", problem)
+            self._problem = problem
+
+
+def _subject(record: Record) -> str:
+    """The call or room a record is about, to name it in a warning."""
+    fields = record.get("fields") or {}
+    return str(record.get("call_sid") or fields.get("CallSid") or fields.get("RoomSid") or "")
 
 
 def _joined(record: Record) -> bool:

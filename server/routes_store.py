@@ -2,7 +2,8 @@
 
 Every save is validated exactly as routes.toml is, and takes effect on the next call in every
 server process: each incoming call looks at the version (one small query). While the database
-is away, calls follow the last routes read.
+is away, calls follow the last routes read; once one read has found it away, the next calls
+do not ask again until the database gate sees it back (server/database_gate.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 import psycopg
 
 from server import action_log, event_log
-from server.database import Database
+from server.database import UNREACHABLE, Database
+from server.database_gate import DatabaseGate
 from server.operators import Operator
 from webhook.routes import RoutingRules, parse_routes
 
@@ -96,10 +98,13 @@ class DatabaseRoutes:
     version first (one small query), so a save takes effect on the very next call.
     """
 
-    def __init__(self, database: Database, account: str, path: Path) -> None:
+    def __init__(
+        self, database: Database, account: str, path: Path, gate: DatabaseGate | None = None
+    ) -> None:
         self.database = database
         self.account = account
         self.path = path
+        self.gate = gate
         self._lock = threading.Lock()
         self._version = -1
         self._rules = RoutingRules()
@@ -134,6 +139,9 @@ class DatabaseRoutes:
 
     def refresh(self) -> bool:
         """Look at the stored version, reading the routes when it changed; True when it did."""
+        if self.gate is not None and not self.gate.ready:
+            self._note(f"routes kept as they were: {self.gate.problem}")
+            return False
         try:
             with self.database.pool.connection(timeout=READ_TIMEOUT) as connection:
                 row = connection.execute(
@@ -144,12 +152,16 @@ class DatabaseRoutes:
                     return False
                 stored = read(connection, self.account)
         except Exception as error:  # away, or a pool timeout: calls follow the last routes read
-            problem = f"routes kept as they were: {self.database.error(error)}"
-            if problem != self._error:
-                log.warning("%s", problem)
-            self._error = problem
+            if self.gate is not None and isinstance(error, UNREACHABLE):
+                self.gate.trip(self.database.error(error, "cannot be reached"))
+            self._note(f"routes kept as they were: {self.database.error(error)}")
             return False
         with self._lock:
             self._version, self._rules, self._error = stored.version, stored.rules, ""
         log.info("team routes version %d: %d route(s)", stored.version, len(stored.rules.routes))
         return True
+
+    def _note(self, problem: str) -> None:
+        if problem != self._error:
+            log.warning("%s", problem)
+        self._error = problem

@@ -3,7 +3,12 @@
 Each process appends to a file of its own (JSON lines, flushed and fsynced before Twilio gets
 its 2xx), held under an exclusive flock while the process lives. Replay goes in file order;
 while anything waits in the spool, new events queue behind it, so the order holds. A process
-that starts finds the files of processes that died (their locks are gone) and replays them too.
+that starts finds the files of processes that died (their locks are gone) and replays them too,
+and live processes look for such files again on every round of their drain.
+
+A record the database refuses for its data (write() raises Refused), or a line that is not
+JSON, would stop the replay at it for ever: it is set aside in dead-letters.jsonl next to the
+spool files, with the reason, and the replay goes on.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import os
 import secrets
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +29,16 @@ log = logging.getLogger(__name__)
 
 MAX_BYTES = 1 << 30  # 1 GiB: about 2 million callbacks, or ~5 h of a 100-callback/s desk
 PATTERN = "spool-*.jsonl"
+DEAD_LETTERS = "dead-letters.jsonl"  # records the database refused, each with why
+ORPHANS_LOCK = "orphans.lock"  # held by the one process replaying dead processes' spools
 
 
 class SpoolFull(OSError):
     """The spool reached its size limit: the event cannot be kept."""
+
+
+class Refused(Exception):
+    """The database refused this record for its data: retrying it would never succeed."""
 
 
 Record = dict[str, Any]
@@ -39,10 +51,15 @@ class Spool:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.max_bytes = max_bytes
-        self.path = self.directory / f"spool-{os.getpid()}-{secrets.token_hex(4)}.jsonl"
+        name = f"spool-{os.getpid()}-{secrets.token_hex(4)}.jsonl"
+        self.path = self.directory / name
         self._lock = threading.Lock()
-        self._file = open(self.path, "a+b")  # noqa: SIM115 - held open for the process's life
+        # Locked before it has its name: another process replaying dead processes' spools
+        # must never find this one unlocked (and take it for a dead one's).
+        starting = self.directory / f".{name}.new"
+        self._file = open(starting, "a+b")  # noqa: SIM115 - held open for the process's life
         fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        starting.rename(self.path)
         self._offset = 0  # bytes already replayed
         self._size = 0
 
@@ -64,7 +81,8 @@ class Spool:
             self._size += len(line)
 
     def drain(self, write: Callable[[Record], object]) -> int:
-        """Write waiting events in order with write(); stop at the first failure (it is raised).
+        """Write waiting events in order with write(); stop at the first failure (it is raised),
+        except a record refused for its data, which is set aside (see the module doc).
 
         Returns how many were written. Once all are, the file is emptied.
         """
@@ -77,8 +95,7 @@ class Spool:
                     return written
                 self._file.seek(self._offset)
                 line = self._file.readline()
-            write(json.loads(line))
-            written += 1
+            written += _replay(line, write, self.directory, self.path.name)
             with self._lock:
                 self._offset += len(line)
 
@@ -91,37 +108,79 @@ class Spool:
             self.path.unlink(missing_ok=True)
 
 
-@contextlib.contextmanager
-def _orphan(path: Path) -> Iterator[Any]:
-    """An orphaned spool file, locked, or None when its process still holds it."""
+def _replay(line: bytes, write: Callable[[Record], object], directory: Path, source: str) -> int:
+    """Write one spooled line; 1 when written, 0 when set aside as a dead letter."""
     try:
-        handle = open(path, "rb")  # noqa: SIM115
+        record = json.loads(line)
+        if not isinstance(record, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as error:  # a torn or damaged line
+        set_aside(directory, source, {"line": line.decode("utf-8", "replace")}, error)
+        return 0
+    try:
+        write(record)
+    except Refused as error:
+        set_aside(directory, source, {"record": record}, error)
+        return 0
+    return 1
+
+
+def set_aside(directory: Path, source: str, entry: dict[str, Any], error: BaseException) -> None:
+    """Append a record that cannot be written to the dead letters, with why, and warn."""
+    path = directory / DEAD_LETTERS
+    reason = str(error) or type(error).__name__
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    letter = {"at": stamp, "spool": source, "reason": reason, **entry}
+    text = json.dumps(letter, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    with open(path, "ab") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # processes append whole lines, one at a time
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    log.warning("a spooled event cannot be written (%s); it is set aside in %s", reason, path)
+
+
+@contextlib.contextmanager
+def _locked(path: Path, mode: str = "rb") -> Iterator[Any]:
+    """path opened and exclusively locked, or None when another process holds it (or it is gone:
+    a file replayed and deleted since it was listed is not the one at its path any more)."""
+    try:
+        handle = open(path, mode)  # noqa: SIM115
     except OSError:
         yield None
         return
     with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            same = os.fstat(handle.fileno()).st_ino == os.stat(path).st_ino
         except OSError:
-            yield None
-            return
-        yield handle
+            same = False
+        yield handle if same else None
 
 
 def drain_orphans(
     directory: Path | str, write: Callable[[Record], object], own: Path | None = None
 ) -> int:
-    """Replay the spool files of processes that died; each is deleted once written."""
+    """Replay the spool files of processes that died; each is deleted once written.
+
+    One process at a time does it (under orphans.lock); another finds it busy and returns 0.
+    A failure is raised, and the file kept whole: its next replay writes again what was
+    written already, which the writes recognise and skip.
+    """
+    directory = Path(directory)
     written = 0
-    for path in sorted(Path(directory).glob(PATTERN)):
-        if own is not None and path == own:
-            continue
-        with _orphan(path) as handle:
-            if handle is None:
+    with _locked(directory / ORPHANS_LOCK, "ab") as busy:
+        if busy is None:
+            return 0
+        for path in sorted(directory.glob(PATTERN)):
+            if own is not None and path == own:
                 continue
-            for line in handle:
-                write(json.loads(line))
-                written += 1
-            path.unlink(missing_ok=True)
-            log.info("replayed %d spooled event(s) from %s", written, path.name)
+            with _locked(path) as handle:
+                if handle is None:
+                    continue
+                count = sum(_replay(line, write, directory, path.name) for line in handle)
+                path.unlink(missing_ok=True)
+            written += count
+            if count:
+                log.info("replayed %d spooled event(s) from %s", count, path.name)
     return written

@@ -43,8 +43,10 @@ class _Status(NamedTuple):
 
 
 _KINDS = {"at": "timestamptz", "sequence": "int", "duration": "int"}  # the rest are text
+# Typed placeholders: a number too big for an int is then "out of range" (the callback's data),
+# not a call of a function that does not exist (as a bigint argument would make it).
 _ONE = "SELECT event_id, call_operator FROM switchboard_status_callback(%s{})".format(
-    ", %s" * len(_Status._fields)
+    "".join(f", %s::{_KINDS.get(name, 'text')}" for name in _Status._fields)
 )
 # The batch travels as one JSON array of objects (one parameter: cheaper to send than an
 # array per column), read back in order by its ordinality.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -154,6 +156,98 @@ def test_kill_9_of_a_worker_loses_no_acknowledged_callback(database_url, postgre
     finally:
         server.process.send_signal(signal.SIGTERM)
         server.process.wait(15)
+    assert postgres.password not in "\n".join(server.lines)
+
+
+def _signed(url: str, path: str, fields: dict[str, str]) -> requests.Response:
+    signature = twilio_signature(AUTH_TOKEN, f"{url}{path}", fields)
+    return requests.post(
+        f"{url}{path}", data=fields, headers={"X-Twilio-Signature": signature}, timeout=20
+    )
+
+
+def _completed(number: int) -> dict[str, str]:
+    return {"CallSid": f"CA{number:032x}", "CallStatus": "completed", "SequenceNumber": "3"}
+
+
+@contextlib.contextmanager
+def _only(serving: int, paused: int, url: str) -> Iterator[None]:
+    """Every request in the block goes to the worker `serving`: the other one is stopped."""
+    os.kill(paused, signal.SIGSTOP)
+    try:
+        wait_until(lambda: _healthy(url), timeout=60, interval=0.1)  # `serving` answers
+        yield
+    finally:
+        os.kill(paused, signal.SIGCONT)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_while_the_database_is_down_is_replaced(database_url, postgres, tmp_path):
+    """gunicorn starts a replacement with the database still down: it must boot (a worker that
+    fails to would stop them all) and answer Twilio; every acknowledged callback, the dead
+    worker's spool included, is written once the database is back."""
+    env = _database(database_url) | {
+        "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "SWITCHBOARD_TWILIO_URL": "http://127.0.0.1:9",
+    }
+    token = _switchboard("server", "operator", "add", "ann", "--account", ACCOUNT, env=env)
+    me = {"Authorization": f"Bearer {token.stdout.split()[-1]}"}
+    spool = tmp_path / "spool"
+    server = RunningCommand(
+        "server", "--workers", "2", "--port", "0", "--spool", str(spool), env=env
+    )
+    acknowledged: list[str] = []
+    try:
+        url = server.wait_for_line(r"listening on (http://\S+)", timeout=60)[1]
+        server.wait_for_line("Press Ctrl-C", timeout=60)
+        first, second = _wait_for_workers(server.process.pid, url)
+        postgres.stop()
+        try:
+            with _only(first, second, url):
+                for number in range(5):
+                    assert _signed(url, "/voice/status", _completed(number)).status_code == 204
+                    acknowledged.append(f"CA{number:032x}")
+            os.kill(first, signal.SIGKILL)  # its spool holds those five
+            replacement = wait_until(
+                lambda: [
+                    pid for pid in _children(server.process.pid) if pid not in (first, second)
+                ],
+                timeout=60,
+                interval=0.1,
+            )[0]
+            number = 5
+            for serving, paused in ((replacement, second), (second, replacement)):
+                with _only(serving, paused, url):
+                    outbound = _signed(
+                        url, "/voice/outbound?room=Standup&identity=ann", {"CallSid": "CAo"}
+                    )
+                    assert outbound.status_code == 200 and "Standup" in outbound.text
+                    for _ in range(3):
+                        assert _signed(url, "/voice/status", _completed(number)).status_code == 204
+                        acknowledged.append(f"CA{number:032x}")
+                        number += 1
+                    away = requests.get(f"{url}/team/v1/me", headers=me, timeout=30)
+                    assert away.status_code == 503 and away.json()["error"]["kind"] == "database"
+        finally:
+            postgres.start()
+        with psycopg.connect(database_url) as connection:
+
+            def stored() -> set[str]:
+                return {row[0] for row in connection.execute("SELECT sid FROM calls")}
+
+            wait_until(lambda: set(acknowledged) <= stored(), timeout=60, interval=0.2)
+        assert not list(spool.glob(f"spool-{first}-*.jsonl"))  # the dead worker's, replayed
+        with _only(replacement, second, url):  # it checked the schema: the team API is back
+            back = wait_until(
+                lambda: requests.get(f"{url}/team/v1/me", headers=me, timeout=30).ok,
+                timeout=60,
+                interval=0.2,
+            )
+            assert back
+    finally:
+        assert server.terminate(15) == 0
+    assert len(acknowledged) == 11
     assert postgres.password not in "\n".join(server.lines)
 
 

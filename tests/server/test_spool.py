@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
+
 import pytest
 
-from server.spool import Spool, SpoolFull, drain_orphans
+from server.spool import (
+    DEAD_LETTERS,
+    ORPHANS_LOCK,
+    Refused,
+    Spool,
+    SpoolFull,
+    drain_orphans,
+)
 
 
 def test_spooled_records_are_replayed_in_order_and_the_file_emptied(tmp_path):
@@ -68,4 +78,48 @@ def test_a_full_spool_refuses_the_record(tmp_path):
     spool.append({"n": 1})
     with pytest.raises(SpoolFull):
         spool.append({"text": "x" * 30})
+    spool.close()
+
+
+def test_one_process_at_a_time_replays_the_dead_ones_spools(tmp_path):
+    dead = Spool(tmp_path)
+    dead.append({"n": 1})
+    dead._file.close()
+    with open(tmp_path / ORPHANS_LOCK, "ab") as held:  # another process is replaying them
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert drain_orphans(tmp_path, lambda record: None) == 0
+        assert dead.path.exists()
+    written: list[dict] = []
+    assert drain_orphans(tmp_path, written.append) == 1
+    assert written == [{"n": 1}] and not dead.path.exists()
+
+
+def test_a_damaged_line_is_set_aside_and_the_replay_goes_on(tmp_path):
+    dead = Spool(tmp_path)
+    dead.append({"n": 1})
+    dead._file.write(b'{"n": 2, "tor\n')  # e.g. the disk filled mid-line
+    dead.append({"n": 3})
+    dead._file.close()
+    written: list[dict] = []
+    assert drain_orphans(tmp_path, written.append) == 2
+    assert written == [{"n": 1}, {"n": 3}]
+    letters = [json.loads(line) for line in (tmp_path / DEAD_LETTERS).read_text().splitlines()]
+    assert letters[0]["line"] == '{"n": 2, "tor\n' and letters[0]["spool"] == dead.path.name
+
+
+def test_a_refused_record_is_set_aside_and_the_spool_emptied(tmp_path):
+    spool = Spool(tmp_path)
+    for number in range(3):
+        spool.append({"n": number})
+    written: list[int] = []
+
+    def write(record: dict) -> None:
+        if record["n"] == 1:
+            raise Refused("integer out of range")
+        written.append(record["n"])
+
+    assert spool.drain(write) == 2
+    assert written == [0, 2] and not spool.pending
+    letter = json.loads((tmp_path / DEAD_LETTERS).read_text())
+    assert letter["record"] == {"n": 1} and letter["reason"] == "integer out of range"
     spool.close()
