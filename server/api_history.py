@@ -13,7 +13,15 @@ from werkzeug.wsgi import wrap_file
 from console.core.calls.team_history import write_team_csv
 from server import activity, call_store, presence, routes_store
 from server.routes_store import RoutesChanged
-from server.team_context import ApiError, as_json, body, operator, team, transaction
+from server.team_context import (
+    ApiError,
+    as_json,
+    body,
+    check_text,
+    operator,
+    team,
+    transaction,
+)
 from webhook.routes import RoutesError
 
 bp = Blueprint("history", __name__)
@@ -108,8 +116,9 @@ def replace_routes() -> ResponseReturnValue:
     """Replace the routes: {"toml", "version"} where version is the one the editor started from."""
     data = body()
     text, version = data.get("toml"), data.get("version")
-    if not isinstance(text, str) or not isinstance(version, int):
+    if not isinstance(text, str) or isinstance(version, bool) or not isinstance(version, int):
         raise ApiError(400, 'Send {"toml": "…", "version": N} (the version you started from).')
+    check_text(text, "toml")
     try:
         with transaction() as connection:
             stored = routes_store.replace(connection, team().account, text, version, operator())

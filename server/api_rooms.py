@@ -1,34 +1,33 @@
-"""Team API: rooms and participants, dialing, hanging up, moving, and the account's numbers."""
+"""Team API: rooms and participants, hanging up, moving, and the account's numbers."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 
 from flask import Blueprint, jsonify
 from flask import request as flask_request
 from flask.typing import ResponseReturnValue
 
-from console.core.calls.dial_input import InvalidInput, check_identity, check_room, validate_request
+from console.core.calls.dial_input import InvalidInput, check_identity, check_room
 from console.core.calls.records import Participant
-from server import action_log, activity, call_store, event_log
-from server.database import DatabaseError
+from server import audit
 from server.team_context import (
     ApiError,
     as_json,
     body,
+    keep,
     operator,
     team,
     text_field,
     transaction,
 )
 
-log = logging.getLogger(__name__)
 bp = Blueprint("rooms", __name__)
-DEFAULT_REGION = "US"
+MAX_PARTICIPANTS = 50  # Twilio's largest group room
 
 
-def _invalid(error: InvalidInput) -> ApiError:
+def invalid(error: InvalidInput) -> ApiError:
+    """A dial-pad check's refusal as a 400 naming its field."""
     return ApiError(400, error.message, "invalid", field=error.field)
 
 
@@ -45,13 +44,20 @@ def create_room() -> ResponseReturnValue:
     try:
         name = check_room(text_field(data, "name"))
     except InvalidInput as error:
-        raise _invalid(error) from None
-    limit = data.get("max_participants") or 0
-    if not isinstance(limit, int) or not 0 <= limit <= 50:
-        raise ApiError(400, "max_participants must be a number from 1 to 50.", "invalid")
+        raise invalid(error) from None
+    limit = data.get("max_participants")
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PARTICIPANTS
+    ):
+        raise ApiError(
+            400,
+            f"max_participants must be a whole number from 1 to {MAX_PARTICIPANTS}.",
+            "invalid",
+            field="max_participants",
+        )
     parts = team()
     room = parts.twilio.gateway.create_room(
-        name, limit or None, status_callback=parts.twilio.room_status_url
+        name, limit, status_callback=parts.twilio.room_status_url
     )
     _done("room.create", {"room": name, "room_sid": room.sid})
     return jsonify(room=as_json(room)), 201
@@ -117,38 +123,6 @@ def disconnect(room_sid: str, participant_sid: str) -> ResponseReturnValue:
     return jsonify(ok=True)
 
 
-@bp.post("/calls")
-def dial() -> ResponseReturnValue:
-    """Dial {"to", "from", "room", "identity"?, "region"?} into a room, as the console dials."""
-    data = body()
-    try:
-        request = validate_request(
-            text_field(data, "to"),
-            text_field(data, "from"),
-            text_field(data, "room"),
-            text_field(data, "identity", required=False),
-            text_field(data, "region", required=False) or DEFAULT_REGION,
-        )
-    except InvalidInput as error:
-        raise _invalid(error) from None
-    parts = team()
-    call = parts.twilio.dial(request.to, request.from_, request.room, request.identity)
-    call = replace(call, room=request.room, identity=request.identity)
-    who = operator()
-    try:
-        with transaction() as connection:
-            call_store.record_call(connection, parts.account, call, operator=who.name)
-            detail = {"call_sid": call.sid, "to": call.to, "room": call.room}
-            action_log.record(connection, parts.account, who.id, "dial", detail)
-            data = {**as_json(call), "operator": who.name}
-            event_log.append(connection, parts.account, "call.placed", data)
-        with transaction() as connection:
-            activity.note(connection, parts.account, who.name)
-    except DatabaseError:  # the call is placed all the same: never report it failed (no redial)
-        log.exception("call %s was placed but could not be recorded", call.sid)
-    return jsonify(call=as_json(call)), 201
-
-
 @bp.post("/calls/<call_sid>/hangup")
 def hang_up(call_sid: str) -> ResponseReturnValue:
     """End a call: completed if answered, canceled if still ringing."""
@@ -165,19 +139,12 @@ def move(call_sid: str) -> ResponseReturnValue:
         room = check_room(text_field(data, "room"))
         identity = check_identity(text_field(data, "identity"))
     except InvalidInput as error:
-        raise _invalid(error) from None
-    parts = team()
-    call = parts.twilio.move(call_sid, identity, room)
-    with transaction() as connection:
-        connection.execute(
-            "UPDATE calls SET room = %s WHERE account = %s AND sid = %s",
-            (room, parts.account, call_sid),
-        )
-        detail = {"call_sid": call_sid, "room": room, "identity": identity}
-        action_log.record(connection, parts.account, operator().id, "move", detail)
-        event_log.append(
-            connection, parts.account, "call.moved", {**detail, "operator": operator().name}
-        )
+        raise invalid(error) from None
+    call = team().twilio.move(call_sid, identity, room)
+    who = operator()
+    detail = {"call_sid": call_sid, "room": room, "identity": identity}
+    data = {**detail, "operator": who.name}
+    keep(audit.record_of(who, "move", detail, "call.moved", data, moved=(call_sid, room)))
     return jsonify(call=as_json(replace(call, room=room, identity=identity)))
 
 
@@ -188,13 +155,6 @@ def numbers() -> ResponseReturnValue:
 
 
 def _done(action: str, detail: dict) -> None:
-    """Record an action the operator took, and tell every console."""
-    parts = team()
-    with transaction() as connection:
-        action_log.record(connection, parts.account, operator().id, action, detail)
-        event_log.append(
-            connection,
-            parts.account,
-            "action",
-            {"action": action, "operator": operator().name, **detail},
-        )
+    """Record an action the operator took, and tell every console (spooled while the
+    database is away: Twilio has acted, so the request succeeds all the same)."""
+    keep(audit.record_of(operator(), action, detail))

@@ -154,7 +154,7 @@ def create_app(
     hub.start()
     twilio = TeamTwilio(gateway, lambda: app.config.get("PUBLIC_URL") or "")
     streams = StreamSlots(int(settings["STREAM_LIMIT"]))
-    app.extensions[TEAM_KEY] = Team(db, account, hub, twilio, streams)
+    app.extensions[TEAM_KEY] = Team(db, account, hub, twilio, streams, recorder)
     app.register_blueprint(team_api.bp)
 
     @app.before_request

@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 from flask import has_request_context, request
 
-from server import call_store, event_log, mutes, status_writes
+from server import audit, call_store, event_log, mutes, status_writes
 from server.database import UNREACHABLE, Database, DatabaseError
 from server.database_gate import DatabaseGate
 from server.group_commit import GroupCommit
@@ -70,6 +70,10 @@ def apply(connection: psycopg.Connection, account: str, record: Record) -> int |
     if kind == "waiting":
         with connection.transaction():
             return _waiting(connection, account, record)
+    if kind == audit.TYPE:  # an operator's action, spooled while the database was away
+        event_id = audit.write(connection, account, record)
+        audit.note_activity(connection, account, record)
+        return event_id
     log.warning("ignored a record of unknown type %r", kind)
     return None
 
@@ -173,15 +177,30 @@ class Recorder:
         if record is None:
             return
         record = _with_call_context(record)
+        if record["type"] != "call_status":
+            self.keep(record)
+            return
         if self.gate.ready and not self.spool.pending:
             try:
-                if record["type"] == "call_status":
-                    self._write_status(record)  # with the others that arrive meanwhile
-                else:
-                    self.write(record, timeout=WRITE_TIMEOUT)
+                self._write_status(record)  # with the others that arrive meanwhile
                 return
             except DatabaseError as error:
                 self.gate.trip(error)  # the next callbacks go straight to the spool
+        self.keep_later(record)
+
+    def keep(self, record: Record) -> None:
+        """Write one record now, or spool it while the database is away (or others wait in
+        the spool, so the order holds); raises only if even the spool fails."""
+        if self.gate.ready and not self.spool.pending:
+            try:
+                self.write(record, timeout=WRITE_TIMEOUT)
+                return
+            except DatabaseError as error:
+                self.gate.trip(error)  # the next callbacks go straight to the spool
+        self.keep_later(record)
+
+    def keep_later(self, record: Record) -> None:
+        """Spool one record, to be written when the database returns."""
         self.spool.append(record)
         self._wake.set()
 

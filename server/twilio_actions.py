@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlencode
 
 from console.core.calls.records import CALL_EVENTS, Call
@@ -23,6 +23,19 @@ class IdentityTaken(TwilioError):
             DUPLICATE_IDENTITY,
             409,
         )
+
+
+class IdentityInUse(Exception):
+    """Dialing would put a second participant of this identity in the room (Twilio would
+    disconnect the first, error 53205); suggestion is a free variant."""
+
+    def __init__(self, identity: str, room: str, suggestion: str) -> None:
+        super().__init__(
+            f"{identity} is already connected in {room}, or being dialed into it. Dialing in a "
+            f"second {identity} would disconnect the first one (Twilio error "
+            f"{DUPLICATE_IDENTITY}); use {suggestion} instead."
+        )
+        self.identity, self.room, self.suggestion = identity, room, suggestion
 
 
 class TeamTwilio:
@@ -63,9 +76,17 @@ class TeamTwilio:
                 raise
         return set()
 
-    def dial(self, to: str, from_: str, room: str, identity: str) -> Call:
-        """Create the room if missing, then place the call (never sent twice)."""
-        self.ensure_room(room)
+    def dial(
+        self, to: str, from_: str, room: str, identity: str, dialing: Iterable[str] = ()
+    ) -> Call:
+        """Create the room if missing, then place the call (never sent twice).
+
+        IdentityInUse, and no call, when identity is connected in the room or among dialing
+        (the identities of calls into the room still ringing or in progress).
+        """
+        taken = self.ensure_room(room) | set(dialing)
+        if identity and identity in taken:
+            raise IdentityInUse(identity, room, free_identity(identity, taken))
         return self.gateway.place_call(
             to,
             from_,
