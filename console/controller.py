@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from console.call_ledger import CallLedger
 from console.core.calls.dial_input import DialRequest
 from console.core.calls.records import CALL_EVENTS, Call, Participant, PhoneNumber, Room
+from console.core.gateways.team_records import IdentityInRoom
 from console.core.number_text import display_number
 from console.models.participants_model import ParticipantsModel
 from console.models.rooms_model import RoomsModel
@@ -342,8 +343,16 @@ class ConsoleController(QObject):
         self.runner.submit(
             lambda: self.place_now(request),
             lambda call: self._on_placed(request, call),
-            self._on_dial_error,
+            lambda error: self._on_place_error(request, error),
         )
+
+    def _on_place_error(self, request: DialRequest, error: object) -> None:
+        if isinstance(error, IdentityInRoom) and not request.anyway:
+            # The team server saw the identity taken (another operator's dial, perhaps):
+            # the same choice as when the console saw it itself.
+            self.identity_conflict.emit(request, error.suggestion)
+            return
+        self._on_dial_error(error)
 
     def place_now(self, request: DialRequest) -> Call:
         """Blocking, for worker threads: create the room if missing, place the call, record it."""
@@ -357,7 +366,7 @@ class ConsoleController(QObject):
                     raise
         url = runtime.outbound_url(request.room, request.identity)
         call = gateway.place_call(
-            request.to, request.from_, url, runtime.call_status_url, CALL_EVENTS
+            request.to, request.from_, url, runtime.call_status_url, CALL_EVENTS, request.anyway
         )
         if runtime.history is not None:  # recorded before the window hears of it
             placed = replace(call, room=request.room, identity=request.identity)

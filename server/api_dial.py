@@ -55,12 +55,19 @@ def _dialing(connection: psycopg.Connection, account: str, room: str) -> set[str
 
 @bp.post("/calls")
 def dial() -> ResponseReturnValue:
-    """Dial {"to", "from", "room", "identity"?, "region"?} into a room, as the console dials.
+    """Dial {"to", "from", "room", "identity"?, "region"?, "replace"?} into a room, as the
+    console dials.
 
     409 (kind "identity_taken", with a free "suggestion") when the identity is connected in
-    the room or a team call into the room under it has not ended.
+    the room or a team call into the room under it has not ended, unless "replace" is true
+    (the operator's "Dial anyway": the one in the room is disconnected).
     """
     data = body()
+    replacing = data.get("replace", False)
+    if replacing in ("true", "false"):  # a form field
+        replacing = replacing == "true"
+    if not isinstance(replacing, bool):
+        raise ApiError(400, "replace must be true or false.", "invalid", field="replace")
     try:
         request = validate_request(
             text_field(data, "to"),
@@ -80,7 +87,7 @@ def dial() -> ResponseReturnValue:
                 _hold(connection, parts.account, request.room, request.identity)
                 dialing = _dialing(connection, parts.account, request.room)
             call = parts.twilio.dial(
-                request.to, request.from_, request.room, request.identity, dialing
+                request.to, request.from_, request.room, request.identity, dialing, replacing
             )
             call = replace(call, room=request.room, identity=request.identity)
             detail = {"call_sid": call.sid, "to": call.to, "room": call.room}

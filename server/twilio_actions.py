@@ -77,15 +77,22 @@ class TeamTwilio:
         return set()
 
     def dial(
-        self, to: str, from_: str, room: str, identity: str, dialing: Iterable[str] = ()
+        self,
+        to: str,
+        from_: str,
+        room: str,
+        identity: str,
+        dialing: Iterable[str] = (),
+        replace: bool = False,
     ) -> Call:
         """Create the room if missing, then place the call (never sent twice).
 
         IdentityInUse, and no call, when identity is connected in the room or among dialing
-        (the identities of calls into the room still ringing or in progress).
+        (the identities of calls into the room still ringing or in progress), unless replace:
+        the operator chose to dial anyway, and the one in the room is disconnected (53205).
         """
         taken = self.ensure_room(room) | set(dialing)
-        if identity and identity in taken:
+        if identity and identity in taken and not replace:
             raise IdentityInUse(identity, room, free_identity(identity, taken))
         return self.gateway.place_call(
             to,

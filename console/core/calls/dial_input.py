@@ -45,6 +45,7 @@ class DialRequest:
     from_: str
     room: str
     identity: str
+    anyway: bool = False  # the operator chose to dial over the identity someone in the room has
 
 
 def _normalize_sip(text: str) -> str:

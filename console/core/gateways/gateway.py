@@ -341,9 +341,18 @@ class Gateway:
         return _number(self._client.incoming_phone_numbers(number_sid).update(**options))
 
     def place_call(
-        self, to: str, from_: str, url: str, status_callback: str, events: Iterable[str]
+        self,
+        to: str,
+        from_: str,
+        url: str,
+        status_callback: str,
+        events: Iterable[str],
+        anyway: bool = False,
     ) -> Call:
         """Create one outbound call, sent exactly once; if the answer is lost, find it by listing.
+
+        anyway (the operator chose to dial over an identity already in the room) changes nothing
+        here: Twilio itself disconnects the first participant of that identity.
 
         After a timeout (or a 502/504) the create may have gone through, so it is never sent
         again: calls To/From created since just before sending are listed instead. One match is

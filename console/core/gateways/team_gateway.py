@@ -25,6 +25,7 @@ from console.core.calls.records import Call, Participant, PhoneNumber, Recording
 from console.core.gateways.gateway import RETRY_DELAYS, TwilioError, _maybe_sent
 from console.core.gateways.team_records import (
     ClaimedByOther,
+    IdentityInRoom,
     OperatorPresence,
     TeamCaller,
     TeamRoutes,
@@ -68,6 +69,8 @@ def _error(answer: requests.Response) -> TwilioError:
         holder = str(error.get("holder") or "")
         words = f"{holder} is already handling this caller." if holder else message
         return ClaimedByOther(words, holder, status)
+    if kind == "identity_taken" and error.get("suggestion"):
+        return IdentityInRoom(message, str(error["suggestion"]), status)
     if kind == "routes_changed":
         current = TeamRoutes(int(error.get("version") or 0), str(error.get("toml") or ""))
         return TeamRoutesChanged(message, current, status)
@@ -194,20 +197,33 @@ class TeamGateway:
         """The account's phone numbers, for the caller-ID choice."""
         return [record_from(PhoneNumber, number) for number in self._get("/numbers")["numbers"]]
 
-    def dial(self, to: str, from_: str, room: str, identity: str = "") -> Call:
-        """Dial into a room as the console does; the server creates the room when missing."""
+    def dial(
+        self, to: str, from_: str, room: str, identity: str = "", anyway: bool = False
+    ) -> Call:
+        """Dial into a room as the console does; the server creates the room when missing.
+
+        IdentityInRoom when the identity is taken there, unless anyway (the operator chose to
+        dial over it)."""
         payload = {"to": to, "from": from_, "room": room, "identity": identity}
+        if anyway:
+            payload["replace"] = True
         return record_from(Call, self._post("/calls", payload)["call"])  # sent once, never again
 
     def place_call(
-        self, to: str, from_: str, url: str, status_callback: str, events: Iterable[str]
+        self,
+        to: str,
+        from_: str,
+        url: str,
+        status_callback: str,
+        events: Iterable[str],
+        anyway: bool = False,
     ) -> Call:
         """Gateway.place_call's signature: room and identity travel in the outbound URL, and
         the server sets the callbacks."""
         room, identity = _call_target(url)
         if not room:
             raise TwilioError("A team dial needs a room (none was in the call's URL).")
-        return self.dial(to, from_, room, identity)
+        return self.dial(to, from_, room, identity, anyway)
 
     def hang_up(self, call_sid: str) -> None:
         """End a call: completed if answered, canceled if still ringing."""

@@ -48,6 +48,15 @@ class ClaimedByOther(TwilioError):
         self.holder = holder
 
 
+class IdentityInRoom(TwilioError):
+    """The team server refused a dial: the identity is in the room or being dialed into it
+    (by another operator, perhaps); `suggestion` is a free variant."""
+
+    def __init__(self, message: str, suggestion: str, status: int = 409) -> None:
+        super().__init__(message, 53205, status)
+        self.suggestion = suggestion
+
+
 @dataclasses.dataclass(frozen=True)
 class TeamRoutes:
     """The team's routes as routes.toml text, with the version a save must start from."""

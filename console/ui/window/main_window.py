@@ -322,7 +322,7 @@ class MainWindow(QMainWindow):
                 (
                     "Dial anyway",
                     QMessageBox.ButtonRole.DestructiveRole,
-                    lambda: self.controller.place(request),
+                    lambda: self.controller.place(replace(request, anyway=True)),
                 ),
                 ("Cancel", REJECT, self.controller.cancel_dial),
             ],
