@@ -27,6 +27,7 @@ from console.core.calls.history_store import (
 )
 from console.core.calls.records import Call
 from console.core.calls.team_history import TeamHistoryEntry
+from console.core.calls.text_fold import fold, fold_pairs, needs_folding
 from server.database import Database
 from webhook.events import CallStatusEvent
 
@@ -141,12 +142,23 @@ def _search(
     limit: int | None = DEFAULT_LIMIT,
     operator: str | None = None,
 ) -> tuple[str, list[object]]:
-    """The search's SQL and parameters, newest first."""
+    """The search's SQL and parameters, newest first.
+
+    ILIKE folds only ASCII in a database made with the C locale, so text with other letters
+    is matched on the call's text folded by translate() with text_fold's letters (any
+    locale; the trigram index cannot help, so the newest calls are read until a page is found).
+    """
     where = ["account = %s"]
     params: list[object] = [account]
     if text.strip():
-        where.append(f"{SEARCH_TEXT} ILIKE %s")
-        params.append("%" + re.sub(r"([\\%_])", r"\\\1", text.strip()) + "%")
+        needle = text.strip()
+        if needs_folding(needle):
+            where.append(f"translate({SEARCH_TEXT}, %s, %s) ILIKE %s")
+            params += [*fold_pairs(needle)]
+            needle = fold(needle)
+        else:
+            where.append(f"{SEARCH_TEXT} ILIKE %s")
+        params.append("%" + re.sub(r"([\\%_])", r"\\\1", needle) + "%")
     if status:
         where.append("status = ANY(%s)")
         params.append([status] if isinstance(status, str) else list(status))

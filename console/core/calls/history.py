@@ -36,6 +36,7 @@ from console.core.calls.history_store import (
     write_csv,
 )
 from console.core.calls.records import FINAL_CALL_STATUSES, Call
+from console.core.calls.text_fold import fold, needs_folding
 from webhook.events import CallStatusEvent
 
 __all__ = [  # the interface's names, for those who import them from here
@@ -68,6 +69,8 @@ FTS_CANDIDATES = 5000  # more matches than this: read newest first and match eac
 TABLES = ("calls", "call_statuses")
 PRIVATE = 0o600  # the history holds phone numbers: only its owner reads it
 _SELECT = ", ".join(f'"{name}"' for name in FIELDS)  # the columns this version knows, no others
+# One call's searchable text, as the scan matches it when LIKE's ASCII folding is not enough.
+_FOLDED_TEXT = "switchboard_fold(" + " || char(31) || ".join(TEXT_COLUMNS.split(", ")) + ")"
 
 
 class HistoryError(Exception):
@@ -178,6 +181,7 @@ class CallHistory:
                 f"The call history {self.path} was written by a newer Switchboard "
                 f"(schema {version}, this one reads {SCHEMA_VERSION})."
             )
+        self._db.create_function("switchboard_fold", 1, fold, deterministic=True)
         upgrade(self._db, self.path, version)
         _make_private(self.path)  # the WAL and SHM files exist now
 
@@ -409,10 +413,13 @@ class CallHistory:
         and matched one by one instead, which finds a page of results long before sorting all
         of them would (the choice PostgreSQL's planner makes by itself).
         """
-        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
-        columns = TEXT_COLUMNS.split(", ")
-        scan = "(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns) + ")"
-        values = [pattern] * len(columns)
+        if needs_folding(text):  # LIKE folds ASCII only: match on text folded here
+            scan, values = f"instr({_FOLDED_TEXT}, ?) > 0", [fold(text)]
+        else:
+            pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+            columns = TEXT_COLUMNS.split(", ")
+            scan = "(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns) + ")"
+            values = [pattern] * len(columns)
         if len(text) < MIN_INDEXED_TEXT:
             return scan, values, False
         phrase = '"' + text.replace('"', '""') + '"'

@@ -204,6 +204,26 @@ def test_a_renamed_room_is_found_by_its_new_name_only(store: HistoryStore):
     assert store.search(text="Before") == []
 
 
+NAMES = {"CA1": "Müller", "CA2": "Østergaard", "CA3": "Жуков", "CA4": "Mueller"}
+FOUND_BY = {  # short (a scan) and long (the trigram index) searches, in any case
+    "CA1": ("ü", "Ü", "ÜL", "üL", "MÜL", "mÜLLER", "ÜLLER"),
+    "CA2": ("ø", "Ø", "ØS", "østerg", "ØSTERGAARD"),
+    "CA3": ("ж", "Ж", "ЖУ", "жУКОВ", "УКОВ"),
+    "CA4": ("ue", "UE", "MUELLER"),
+}
+
+
+def test_search_folds_case_in_every_script_short_or_long_alike(store: HistoryStore):
+    for n, (sid, name) in enumerate(NAMES.items()):
+        where = {"room": name} if n % 2 else {"room": "Lobby", "identity": name.upper()}
+        store.record_call(outbound(sid, **where), display_name="", created_at=at(n))
+    for sid, texts in FOUND_BY.items():
+        for text in texts:
+            assert [e.sid for e in store.search(text=text)] == [sid], text
+    assert store.search(text="MÜLLERS") == [] and store.search(text="ÜX") == []
+    assert [e.sid for e in store.search(text="ÜL", limit=None)] == ["CA1"]
+
+
 def test_csv_export_round_trips_and_defuses_formulas(store: HistoryStore):
     store.record_call(
         outbound("CA1", identity="=HYPERLINK(1)"), display_name="@bob", created_at=at(0)
