@@ -18,7 +18,7 @@ from typing import Any, TextIO, TypeVar
 
 import platformdirs
 
-from console.core.calls.history_schema import SCHEMA_VERSION, TEXT_COLUMNS, upgrade
+from console.core.calls.history_schema import SCHEMA_VERSION, TEXT_COLUMNS, UpgradeProgress, upgrade
 from console.core.calls.history_store import (
     CSV_COLUMNS,
     DEFAULT_LIMIT,
@@ -129,9 +129,17 @@ class CallHistory:
     the call returns, so once a method returns its row survives the process being killed
     (kill -9); only an OS crash or power cut can lose the last commits (never corrupt the file).
     Pass synchronous="FULL" to fsync every commit and survive those too.
+
+    Opening a history an older Switchboard wrote upgrades it in place; progress hears
+    (calls done, calls in all) as a long step (building the search index) goes.
     """
 
-    def __init__(self, path: Path | str | None = None, synchronous: str = "NORMAL") -> None:
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        synchronous: str = "NORMAL",
+        progress: UpgradeProgress | None = None,
+    ) -> None:
         self.path = Path(path) if path is not None else default_path()
         if synchronous.upper() not in ("NORMAL", "FULL"):
             raise ValueError("synchronous must be NORMAL or FULL")
@@ -154,10 +162,10 @@ class CallHistory:
         except (OSError, sqlite3.Error) as error:
             raise HistoryError(f"Cannot open the call history {self.path}: {error}") from None
         try:
-            self._prepare(synchronous.upper())
-        except (sqlite3.Error, HistoryError) as error:
-            self._db.close()
-            if isinstance(error, HistoryError):
+            self._prepare(synchronous.upper(), progress)
+        except BaseException as error:
+            self._db.close()  # rolls back an upgrade cut short: the file stays as it was
+            if not isinstance(error, sqlite3.Error):
                 raise
             if "locked" in str(error):
                 raise HistoryError(
@@ -169,7 +177,7 @@ class CallHistory:
                 "move it aside to start a new history."
             ) from None
 
-    def _prepare(self, synchronous: str) -> None:
+    def _prepare(self, synchronous: str, progress: UpgradeProgress | None) -> None:
         mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode != "wal":
             log.warning("call history %s: journal mode is %s, not WAL", self.path, mode)
@@ -182,7 +190,7 @@ class CallHistory:
                 f"(schema {version}, this one reads {SCHEMA_VERSION})."
             )
         self._db.create_function("switchboard_fold", 1, fold, deterministic=True)
-        upgrade(self._db, self.path, version)
+        upgrade(self._db, self.path, version, progress)
         _make_private(self.path)  # the WAL and SHM files exist now
 
     @_guarded

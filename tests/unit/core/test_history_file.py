@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from console.core.calls import history_schema
 from console.core.calls.history import (
     SCHEMA_VERSION,
     CallHistory,
@@ -153,10 +154,57 @@ def test_kill_9_loses_no_acknowledged_write(tmp_path: Path):
         assert all(len(reopened.statuses_of(sid)) == 2 for sid in acknowledged)
 
 
-def test_an_old_history_gains_the_search_index_in_place(tmp_path, caplog):
+def test_an_old_history_is_upgraded_in_place_saying_how_far_it_is(tmp_path, monkeypatch, caplog):
     path = tmp_path / "history.sqlite3"
-    write_version_1(path, 50)
-    with caplog.at_level("INFO"), CallHistory(path) as history:
-        assert len(history.search(limit=None)) == 50
-        assert [e.sid for e in history.search(text="Room 00042")] == [sid_of(42)]
-    assert any("building the text search index" in r.getMessage() for r in caplog.records)
+    calls = 2_500
+    write_version_1(path, calls)
+    monkeypatch.setattr(history_schema, "UPGRADE_BATCH", 1_000)
+    heard: list[tuple[int, int]] = []
+    with caplog.at_level("INFO"), CallHistory(path, progress=lambda *p: heard.append(p)) as h:
+        assert heard == [(0, calls), (1_000, calls), (2_000, calls), (calls, calls)]
+        raw = sqlite3.connect(path)
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        raw.close()
+        assert len(h.search(limit=None)) == calls
+        for n in range(calls):  # every call, found by the index (its text is rare) and no other
+            assert [e.sid for e in h.search(text=f"Room {n:05d}")] == [sid_of(n)]
+        assert [e.sid for e in h.search(text=f"zoË {calls - 1}")] == [sid_of(calls - 1)]
+        assert len(h.search(text="MITARBEITER", limit=None)) == calls  # common: read in order
+        assert [(s.status, s.sequence) for s in h.statuses_of(sid_of(42))] == [
+            ("queued", 0), ("ringing", 1), ("completed", 2)
+        ]  # fmt: skip
+        h.record_call(Call("CA1", "+15551230000", "+15005550006", "queued", "outbound-api",
+                           room="Afterwards"))  # fmt: skip
+        assert [e.sid for e in h.search(text="afterwards")] == ["CA1"]  # the triggers index it
+    said = [r.getMessage() for r in caplog.records if "building the text search index" in r.message]
+    assert said[0].endswith(f"0 of {calls} calls (0%)")
+    assert said[-1].endswith(f"{calls} of {calls} calls (100%)")
+    assert 3 <= len(said) <= 11  # every ten percent or so, not every batch of a million calls
+
+
+def test_an_upgrade_cut_short_leaves_the_history_as_it_was(tmp_path, monkeypatch):
+    path = tmp_path / "history.sqlite3"
+    write_version_1(path, 300)
+    monkeypatch.setattr(history_schema, "UPGRADE_BATCH", 100)
+
+    def stop(done: int, total: int) -> None:
+        if done >= 200:
+            raise KeyboardInterrupt  # the operator quits mid-upgrade
+
+    with pytest.raises(KeyboardInterrupt):
+        CallHistory(path, progress=stop)
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert raw.execute("SELECT count(*) FROM calls").fetchone()[0] == 300
+    assert raw.execute("SELECT count(*) FROM call_statuses").fetchone()[0] == 900
+    assert raw.execute("SELECT name FROM sqlite_master WHERE name = 'calls_text'").fetchall() == []
+    raw.close()
+    with CallHistory(path) as again:  # the next start upgrades it whole
+        assert [e.sid for e in again.search(text="Room 00299")] == [sid_of(299)]
+
+
+def test_a_new_history_reports_no_upgrade(tmp_path):
+    heard: list[tuple[int, int]] = []
+    with CallHistory(tmp_path / "history.sqlite3", progress=lambda *p: heard.append(p)):
+        pass
+    assert heard == []
