@@ -155,7 +155,7 @@ def _open_history(runtime: Runtime, bridge: EventBridge) -> None:
     from console.core.calls.history import CallHistory, HistoryError
 
     try:
-        history = CallHistory()
+        history = CallHistory(progress=bridge.deliver_history_progress)  # an upgrade: shown
     except HistoryError as error:
         runtime.notes.append(f"Call history is off this session: {error}")
         return
@@ -189,6 +189,7 @@ def open_console(
     bridge.team_event_received.connect(window.team_desk.on_bridge_team_event)
     bridge.team_event_received.connect(window.dialogs.on_bridge_team_event)
     bridge.team_state_changed.connect(window.team_desk.on_bridge_team_state_changed)
+    bridge.history_progressed.connect(window.status.on_bridge_history_progressed)
     bridge.setParent(window)
     runner.setParent(window)
     collector = GuiThreadCollector(window)

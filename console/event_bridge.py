@@ -32,6 +32,7 @@ class EventBridge(QObject):
     routes_loaded = Signal(object)  # RoutesLoaded: the webhook reread routes.toml
     team_event_received = Signal(object)  # TeamEvent: claims, presence, actions (team mode)
     team_state_changed = Signal(str, str)  # the team stream's state and why (team mode)
+    history_progressed = Signal(int, int)  # an old history's upgrade: calls done, in all
 
     history: CallHistory | None = None  # status callbacks are recorded here as they arrive
 
@@ -56,6 +57,10 @@ class EventBridge(QObject):
     def deliver_state(self, state: str, detail: str = "") -> None:
         """Hand the team stream's state (connected, reconnecting, refused...) to the GUI thread."""
         self.team_state_changed.emit(state, detail)
+
+    def deliver_history_progress(self, done: int, total: int) -> None:
+        """Hand how far the history's upgrade is to the GUI thread; any thread."""
+        self.history_progressed.emit(done, total)
 
     def _record(self, event: CallStatusEvent) -> None:
         history = self.history

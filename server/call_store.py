@@ -1,14 +1,14 @@
 """The team's call history in PostgreSQL: the same operations as the desktop's SQLite history.
 
-record_call, record_status, record_event, search, statuses_of and export_csv answer as
-console.core.calls.history.CallHistory does; the module-level functions take a connection, so the
-team server can record a call and append its event in one transaction.
+PostgresHistory is a HistoryStore (console.core.calls.history_store), as CallHistory is; the
+module-level functions take a connection, so the team server can record a call and append its
+event in one transaction.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TextIO
@@ -16,20 +16,22 @@ from typing import Any, TextIO
 import psycopg
 from psycopg.rows import dict_row
 
-from console.core.calls.history import (
+from console.core.calls.history_store import (
     DEFAULT_LIMIT,
-    HistoryEntry,
+    EXPORT_BATCH,
+    Progress,
+    Statuses,
     StatusRecord,
     status_call,
     write_csv,
 )
 from console.core.calls.records import Call
-from console.core.calls.team_history import TeamHistoryEntry, write_team_csv
+from console.core.calls.team_history import TeamHistoryEntry
+from console.core.calls.text_fold import fold, fold_pairs, needs_folding
 from server.database import Database
 from webhook.events import CallStatusEvent
 
 # The searchable text of a call: must be written exactly as the trigram index (migration 3).
-EXPORT_BATCH = 2000  # rows an export reads at a time
 SEARCH_TEXT = (
     '(sid || chr(31) || from_ || chr(31) || "to" || chr(31) || room || chr(31) || identity'
     " || chr(31) || display_name || chr(31) || error_message || chr(31) || operator)"
@@ -134,18 +136,29 @@ def each_row(connection: psycopg.Connection, account: str, **filters: Any) -> It
 def _search(
     account: str,
     text: str = "",
-    status: str | Iterable[str] | None = None,
+    status: Statuses = None,
     direction: str | None = None,
     since: datetime | None = None,
     limit: int | None = DEFAULT_LIMIT,
     operator: str | None = None,
 ) -> tuple[str, list[object]]:
-    """The search's SQL and parameters, newest first."""
+    """The search's SQL and parameters, newest first.
+
+    ILIKE folds only ASCII in a database made with the C locale, so text with other letters
+    is matched on the call's text folded by translate() with text_fold's letters (any
+    locale; the trigram index cannot help, so the newest calls are read until a page is found).
+    """
     where = ["account = %s"]
     params: list[object] = [account]
     if text.strip():
-        where.append(f"{SEARCH_TEXT} ILIKE %s")
-        params.append("%" + re.sub(r"([\\%_])", r"\\\1", text.strip()) + "%")
+        needle = text.strip()
+        if needs_folding(needle):
+            where.append(f"translate({SEARCH_TEXT}, %s, %s) ILIKE %s")
+            params += [*fold_pairs(needle)]
+            needle = fold(needle)
+        else:
+            where.append(f"{SEARCH_TEXT} ILIKE %s")
+        params.append("%" + re.sub(r"([\\%_])", r"\\\1", needle) + "%")
     if status:
         where.append("status = ANY(%s)")
         params.append([status] if isinstance(status, str) else list(status))
@@ -182,7 +195,8 @@ def statuses_of(connection: psycopg.Connection, account: str, sid: str) -> list[
 
 
 class PostgresHistory:
-    """The history interface of CallHistory over the team database, for one account."""
+    """The team's history for one account, as a HistoryStore: CallHistory's operations over
+    the team database. Its calls carry their operator, and its CSV an operator column."""
 
     def __init__(self, database: Database, account: str) -> None:
         self.database = database
@@ -224,12 +238,12 @@ class PostgresHistory:
     def search(
         self,
         text: str = "",
-        status: str | Iterable[str] | None = None,
+        status: Statuses = None,
         direction: str | None = None,
         since: datetime | None = None,
         limit: int | None = DEFAULT_LIMIT,
-    ) -> list[HistoryEntry]:
-        """Calls newest first, filtered as CallHistory.search filters them."""
+    ) -> list[TeamHistoryEntry]:
+        """Calls newest first, filtered as HistoryReader.search says."""
         with self.database.connection() as connection:
             rows = search_rows(
                 connection, self.account, text=text, status=status, direction=direction,
@@ -237,18 +251,37 @@ class PostgresHistory:
             )  # fmt: skip
         return [entry(row) for row in rows]
 
+    def each_entry(
+        self,
+        text: str = "",
+        status: Statuses = None,
+        direction: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[TeamHistoryEntry]:
+        """search()'s calls one at a time (every match unless limit says otherwise), read
+        EXPORT_BATCH at a time; a pooled connection is held until the last one is read."""
+        filters = {"text": text, "status": status, "direction": direction, "since": since}
+        with self.database.connection() as connection:
+            for row in each_row(connection, self.account, **filters, limit=limit):
+                yield entry(row)
+
     def statuses_of(self, sid: str) -> list[StatusRecord]:
         """Every status one call went through, oldest first."""
         with self.database.connection() as connection:
             return statuses_of(connection, self.account, sid)
 
-    def export_csv(self, rows: Iterable[HistoryEntry], file: TextIO) -> int:
-        """Write rows as CSV with a header; returns the row count."""
-        return write_csv(rows, file)
-
-    def export_team_csv(self, file: TextIO, limit: int | None = None) -> int:
-        """Write the newest `limit` calls (all when None) as the team's CSV, operator column
-        last, reading them a batch at a time; returns the row count."""
-        with self.database.connection() as connection:
-            rows = each_row(connection, self.account, limit=limit)
-            return write_team_csv((entry(row) for row in rows), file)
+    def export_csv(
+        self,
+        file: TextIO,
+        text: str = "",
+        status: Statuses = None,
+        direction: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+        progress: Progress | None = None,
+    ) -> int:
+        """Write the calls these filters find as the team's CSV (operator column last), a
+        batch at a time; returns how many were written."""
+        rows = self.each_entry(text, status, direction, since, limit)
+        return write_csv(rows, file, operators=True, progress=progress)

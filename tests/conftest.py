@@ -16,6 +16,9 @@ from console.core.preferences import Preferences
 from console.core.secrets_store import SecretStore
 from tests.helpers.memory_keyring import MemoryKeyring
 
+# PostgreSQL fixtures for every directory; the server starts only for a test that asks.
+pytest_plugins = ("tests.helpers.postgres_fixtures",)
+
 ISOLATED_ENV = (
     "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN",

@@ -14,7 +14,7 @@ from console.commands import arguments, dial_command
 from console.commands.scripting import CommandError, connect, in_a_team, reported
 
 if TYPE_CHECKING:
-    from console.core.calls.history import HistoryStore
+    from console.core.calls.history_store import HistoryReader
 
 TABLE_LIMIT = 50
 
@@ -88,21 +88,14 @@ def run_rooms(args: argparse.Namespace) -> int:
 def run_history(args: argparse.Namespace) -> int:
     """Print the call history, newest first: a table, or CSV for spreadsheets and scripts."""
     from console.core.calls.call_reasons import call_reason
-    from console.core.calls.history import CallHistory
     from server.database_url import database_url_from_env
 
     if args.database is None:
         args.database = database_url_from_env()
     limit = args.limit if args.limit is not None else (None if args.csv else TABLE_LIMIT)
     with _history(args) as history:
-        if args.csv and args.database:  # the team's calls, operator column too, read in batches
-            history.export_team_csv(sys.stdout, limit)  # type: ignore[attr-defined]
-            sys.stdout.flush()
-            return 0
-        if args.csv:  # this computer's calls are read a batch at a time, however many
-            local = isinstance(history, CallHistory)
-            rows = history.each_entry(limit=limit) if local else history.search(limit=limit)
-            history.export_csv(rows, sys.stdout)
+        if args.csv:  # read and written a batch at a time, however many calls; a team's with
+            history.export_csv(sys.stdout, limit=limit)  # the operator of each call last
             sys.stdout.flush()
             return 0
         rows = history.search(limit=limit)
@@ -121,7 +114,7 @@ def run_history(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _history(args: argparse.Namespace) -> Iterator[HistoryStore]:
+def _history(args: argparse.Namespace) -> Iterator[HistoryReader]:
     """This computer's history; the team's with --database, or in a team (server or Settings)."""
     from console.core.calls.history import CallHistory
     from console.core.gateways.team_gateway import TeamGateway
@@ -134,14 +127,14 @@ def _history(args: argparse.Namespace) -> Iterator[HistoryStore]:
     if isinstance(gateway, TeamGateway):
         from console.core.calls.team_history import TeamHistory
 
-        yield TeamHistory(gateway)  # type: ignore[misc]
+        yield TeamHistory(gateway)
         return
     with CallHistory() as history:
         yield history
 
 
 @contextlib.contextmanager
-def _team_history(args: argparse.Namespace) -> Iterator[HistoryStore]:
+def _team_history(args: argparse.Namespace) -> Iterator[HistoryReader]:
     """The team's history in PostgreSQL, for one account; errors name no password."""
     from server import secret_filter
     from server.call_store import PostgresHistory

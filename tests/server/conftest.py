@@ -1,14 +1,11 @@
-"""A real PostgreSQL for the team server's tests: one server per test run, a database per test.
+"""The team server's test fixtures: a team server app on the sandbox, over a real PostgreSQL.
 
-PostgreSQL's server programs must be installed (Debian: `apt-get install postgresql`; `.ci/run`
-installs them). Where they are missing the tests say how to install them; under CI that is a
-failure, never a skip.
+The PostgreSQL fixtures (postgres, empty_database, database_url, database) live in
+tests/helpers/postgres_fixtures.py, for every test directory.
 """
 
 from __future__ import annotations
 
-import itertools
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -22,58 +19,15 @@ from console.core.gateways.twilio_http import make_client
 from server import operators
 from server.app import close_app, create_app
 from server.database import Database
-from server.local_postgres import LocalPostgres, PostgresFailed, PostgresMissing
 from server.stream_slots import limit_for
 from tests.e2e import conftest as e2e
+from tests.helpers.postgres_fixtures import ACCOUNT  # noqa: F401 (imported from here too)
+from tests.helpers.postgres_fixtures import unavailable as _unavailable  # noqa: F401
 from webhook import WebhookServer
 
-ACCOUNT = "AC" + "0" * 32
 THREADS = 16  # the team server's threads in these tests: 8 for event streams, 8 kept free
 sandbox = e2e.sandbox  # fixtures: the offline Twilio the server talks to
 sandbox_server = e2e.sandbox_server
-_numbers = itertools.count(1)
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"PostgreSQL is needed for tests/server and CI must have it: {reason}")
-    pytest.skip(f"PostgreSQL is needed for these tests: {reason}")
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[LocalPostgres]:
-    """A throwaway PostgreSQL server for the whole test run, on a free loopback port."""
-    try:
-        server = LocalPostgres().start()
-    except (PostgresMissing, PostgresFailed) as error:
-        _unavailable(str(error))
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def empty_database(postgres: LocalPostgres) -> str:
-    """The URL of a new, empty database on the test run's server."""
-    return postgres.create_database(f"test_{os.getpid()}_{next(_numbers)}")
-
-
-@pytest.fixture
-def database_url(empty_database: str) -> str:
-    """The URL of a new database with the latest schema."""
-    from server.database import connect_once
-    from server.migrations import migrate
-
-    with connect_once(empty_database) as connection:
-        migrate(connection)
-    return empty_database
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    """An open connection pool on a migrated database."""
-    db = Database(database_url, min_size=1, max_size=4).open()
-    yield db
-    db.close()
 
 
 @dataclass

@@ -1,15 +1,23 @@
-"""A large CSV export of the team's history: every call once, newest first, in flat memory."""
+"""Team history exports: a large CSV in flat memory, and `switchboard history --database`."""
 
 from __future__ import annotations
 
 import csv
+import io
+import os
+import subprocess
+import sys
 import tracemalloc
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+import pytest
 
 from console.core.calls.history import CSV_COLUMNS
+from console.core.calls.records import Call
 from server import call_store
+from tests.helpers.postgres_fixtures import ACCOUNT
 
 CALLS = 60_000  # about 9 MB of CSV; read whole, the server would hold well over 100 MB
 
@@ -65,7 +73,47 @@ def test_the_command_line_export_reads_the_same_calls(team_server, tmp_path):
     out = tmp_path / "history.csv"
     history = call_store.PostgresHistory(team_server.database, team_server.account)
     with out.open("w", newline="", encoding="utf-8") as file:
-        assert history.export_team_csv(file, limit=1000) == 1000
+        assert history.export_csv(file, limit=1000) == 1000
     rows = list(csv.reader(out.open(encoding="utf-8")))
     newest = history.search(limit=1000)
     assert [row[0] for row in rows[1:]] == [call.sid for call in newest]
+
+
+@pytest.mark.slow
+def test_the_history_command_reads_the_teams_history_from_postgresql(database, database_url):
+    call = Call(
+        "CA" + "7" * 32, "+15551234567", "+15005550006", "queued", "outbound-api", room="Ops"
+    )
+    call_store.PostgresHistory(database, ACCOUNT).record_call(call)
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": "/nonexistent",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+    command = [sys.executable, "-m", "console", "history", "--database", database_url]
+    done = subprocess.run(
+        [*command, "--account", ACCOUNT, "--csv"], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    (row,) = csv.DictReader(io.StringIO(done.stdout))
+    assert (row["sid"], row["room"], row["to"]) == ("CA" + "7" * 32, "Ops", "+15551234567")
+    assert row["operator"] == ""  # the team's export names who placed a call (here: nobody)
+
+    other = subprocess.run(
+        [*command, "--account", "AC" + "9" * 32], capture_output=True, text=True, env=env
+    )
+    assert (other.returncode, other.stdout.strip()) == (0, "No calls yet.")
+
+    secret = "not-the-password-4711"
+    parts = urlsplit(database_url)
+    bad_url = urlunsplit(parts._replace(netloc=f"{parts.username}:{secret}@{parts.hostname}:"
+                                               f"{parts.port}"))  # fmt: skip
+    refused = subprocess.run(
+        [sys.executable, "-m", "console", "history", "--database", bad_url, "--account", ACCOUNT],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert refused.returncode == 1
+    assert secret not in refused.stderr and secret not in refused.stdout
+    assert refused.stderr.startswith("switchboard history: The database ")

@@ -1,8 +1,7 @@
-"""Call history in SQLite (WAL): every call and status, written as it arrives, searchable, CSV."""
+"""Call history in SQLite (WAL): every call and status as it arrives, searchable, exportable."""
 
 from __future__ import annotations
 
-import csv
 import functools
 import json
 import logging
@@ -10,165 +9,72 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Protocol, TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import platformdirs
 
+from console.core.calls.history_schema import SCHEMA_VERSION, TEXT_COLUMNS, UpgradeProgress, upgrade
+from console.core.calls.history_store import (
+    CSV_COLUMNS,
+    DEFAULT_LIMIT,
+    EXPORT_BATCH,
+    FIELDS,
+    HistoryEntry,
+    HistoryReader,
+    HistoryStore,
+    Progress,
+    Statuses,
+    StatusRecord,
+    csv_cells,
+    stamp,
+    status_call,
+    write_csv,
+)
 from console.core.calls.records import FINAL_CALL_STATUSES, Call
+from console.core.calls.text_fold import fold, needs_folding
 from webhook.events import CallStatusEvent
+
+__all__ = [  # the interface's names, for those who import them from here
+    "CSV_COLUMNS",
+    "DEFAULT_LIMIT",
+    "EXPORT_BATCH",
+    "SCHEMA_VERSION",
+    "CallHistory",
+    "HistoryEntry",
+    "HistoryError",
+    "HistoryReader",
+    "HistoryStore",
+    "StatusRecord",
+    "csv_cells",
+    "default_path",
+    "status_call",
+    "write_csv",
+]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 FILE_NAME = "history.sqlite3"
-DEFAULT_LIMIT = 200
-Statuses = str | Iterable[str] | None  # one status, several, or any
-EXPORT_BATCH = 2000  # calls an export reads at a time
 BUSY_TIMEOUT = 5.0  # seconds to wait for another process (CLI, window) holding the write lock
 # A call's life, in order; a late or duplicate callback never moves a call backwards.
 _RANK = {"queued": 0, "initiated": 0, "ringing": 1, "in-progress": 2, "answered": 2}
 _FINAL_RANK = 3
-_FORMULA = re.compile(r"^[=@\t\r]|^[+-](?!\d+$)")  # spreadsheet formulas, but not "+15551234567"
-
-# Each version's migration, run in order from the file's user_version; append, never edit.
-_MIGRATIONS: dict[int, str] = {}
-_MIGRATIONS[1] = """
-CREATE TABLE IF NOT EXISTS calls (
-    sid TEXT PRIMARY KEY,
-    direction TEXT NOT NULL DEFAULT '',
-    from_ TEXT NOT NULL DEFAULT '',
-    "to" TEXT NOT NULL DEFAULT '',
-    room TEXT NOT NULL DEFAULT '',
-    identity TEXT NOT NULL DEFAULT '',
-    display_name TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT '',
-    final_status TEXT NOT NULL DEFAULT '',
-    duration INTEGER,
-    error_code TEXT NOT NULL DEFAULT '',
-    error_message TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS calls_by_created ON calls (created_at);
-CREATE TABLE IF NOT EXISTS call_statuses (
-    sid TEXT NOT NULL REFERENCES calls (sid) ON DELETE CASCADE,
-    status TEXT NOT NULL,
-    at TEXT NOT NULL,
-    sequence INTEGER,
-    PRIMARY KEY (sid, status)
-);
-"""
-# Substring search without a scan: an FTS5 trigram index over the searchable columns, kept in
-# step with calls by triggers, and indexes on the filtered columns. Built in place on upgrade.
-_TEXT_COLUMNS = 'sid, from_, "to", room, identity, display_name, error_message'
-_NEW_TEXT = ", ".join(f"new.{c}" for c in _TEXT_COLUMNS.split(", "))
-_OLD_TEXT = ", ".join(f"old.{c}" for c in _TEXT_COLUMNS.split(", "))
-_MIGRATIONS[2] = f"""
-CREATE VIRTUAL TABLE calls_text USING fts5({_TEXT_COLUMNS},
-    content='calls', content_rowid='rowid', tokenize='trigram');
-CREATE TRIGGER calls_text_insert AFTER INSERT ON calls BEGIN
-    INSERT INTO calls_text (rowid, {_TEXT_COLUMNS}) VALUES (new.rowid, {_NEW_TEXT});
-END;
-CREATE TRIGGER calls_text_delete AFTER DELETE ON calls BEGIN
-    INSERT INTO calls_text (calls_text, rowid, {_TEXT_COLUMNS})
-    VALUES ('delete', old.rowid, {_OLD_TEXT});
-END;
-CREATE TRIGGER calls_text_update AFTER UPDATE OF {_TEXT_COLUMNS} ON calls BEGIN
-    INSERT INTO calls_text (calls_text, rowid, {_TEXT_COLUMNS})
-    VALUES ('delete', old.rowid, {_OLD_TEXT});
-    INSERT INTO calls_text (rowid, {_TEXT_COLUMNS}) VALUES (new.rowid, {_NEW_TEXT});
-END;
-INSERT INTO calls_text (calls_text) VALUES ('rebuild');
-CREATE INDEX IF NOT EXISTS calls_by_status ON calls (status, created_at);
-CREATE INDEX IF NOT EXISTS calls_by_direction ON calls (direction, created_at);
-"""
-_MIGRATION_NOTES = {2: "building the text search index (a minute for a million calls)"}
 MIN_INDEXED_TEXT = 3  # trigrams: shorter text is matched by a scan
 FTS_CANDIDATES = 5000  # more matches than this: read newest first and match each (see search)
-
-
-SCHEMA_VERSION = max(_MIGRATIONS)
 TABLES = ("calls", "call_statuses")
 PRIVATE = 0o600  # the history holds phone numbers: only its owner reads it
+_SELECT = ", ".join(f'"{name}"' for name in FIELDS)  # the columns this version knows, no others
+# One call's searchable text, as the scan matches it when LIKE's ASCII folding is not enough.
+_FOLDED_TEXT = "switchboard_fold(" + " || char(31) || ".join(TEXT_COLUMNS.split(", ")) + ")"
 
 
 class HistoryError(Exception):
     """The history file cannot be opened, read or written; the message names the file."""
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One call as the history holds it; status is the latest known, final_status '' until done."""
-
-    sid: str
-    direction: str
-    from_: str
-    to: str
-    room: str
-    identity: str
-    display_name: str
-    created_at: datetime
-    status: str
-    final_status: str
-    duration: int | None
-    error_code: str
-    error_message: str
-
-
-@dataclass(frozen=True)
-class StatusRecord:
-    """One status a call went through, when it was first seen, and Twilio's SequenceNumber."""
-
-    status: str
-    at: datetime
-    sequence: int | None
-
-
-_FIELDS = tuple(field.name for field in fields(HistoryEntry))
-_SELECT = ", ".join(f'"{name}"' for name in _FIELDS)  # the columns this version knows, no others
-CSV_COLUMNS = tuple(name.rstrip("_") for name in _FIELDS)  # from_ is "from" in the file
-
-
-class HistoryStore(Protocol):
-    """What a call history answers on either engine: this SQLite file (one desktop), or the
-    team's PostgreSQL (server.call_store.PostgresHistory). One test suite runs on both."""
-
-    def record_call(
-        self, call: Call, display_name: str = "", created_at: datetime | None = None
-    ) -> None: ...
-
-    def record_status(
-        self,
-        sid: str,
-        status: str,
-        at: datetime,
-        duration: int | None = None,
-        error_code: str = "",
-        error_message: str = "",
-        sequence: int | None = None,
-    ) -> bool: ...
-
-    def record_event(self, event: CallStatusEvent, room: str = "", identity: str = "") -> bool: ...
-
-    def search(
-        self,
-        text: str = "",
-        status: str | Iterable[str] | None = None,
-        direction: str | None = None,
-        since: datetime | None = None,
-        limit: int | None = DEFAULT_LIMIT,
-    ) -> list[HistoryEntry]: ...
-
-    def statuses_of(self, sid: str) -> list[StatusRecord]: ...
-
-    def export_csv(self, rows: Iterable[HistoryEntry], file: TextIO) -> int: ...
-
-    def close(self) -> None: ...
 
 
 def default_path() -> Path:
@@ -198,13 +104,6 @@ def _writable_problem(path: Path) -> str:
     return ""
 
 
-def _stamp(moment: datetime | None) -> str:
-    moment = moment or datetime.now(UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
 def _rank(status: str) -> int:
     return _FINAL_RANK if status in FINAL_CALL_STATUSES else _RANK.get(status, -1)
 
@@ -230,9 +129,17 @@ class CallHistory:
     the call returns, so once a method returns its row survives the process being killed
     (kill -9); only an OS crash or power cut can lose the last commits (never corrupt the file).
     Pass synchronous="FULL" to fsync every commit and survive those too.
+
+    Opening a history an older Switchboard wrote upgrades it in place; progress hears
+    (calls done, calls in all) as a long step (building the search index) goes.
     """
 
-    def __init__(self, path: Path | str | None = None, synchronous: str = "NORMAL") -> None:
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        synchronous: str = "NORMAL",
+        progress: UpgradeProgress | None = None,
+    ) -> None:
         self.path = Path(path) if path is not None else default_path()
         if synchronous.upper() not in ("NORMAL", "FULL"):
             raise ValueError("synchronous must be NORMAL or FULL")
@@ -255,10 +162,10 @@ class CallHistory:
         except (OSError, sqlite3.Error) as error:
             raise HistoryError(f"Cannot open the call history {self.path}: {error}") from None
         try:
-            self._prepare(synchronous.upper())
-        except (sqlite3.Error, HistoryError) as error:
-            self._db.close()
-            if isinstance(error, HistoryError):
+            self._prepare(synchronous.upper(), progress)
+        except BaseException as error:
+            self._db.close()  # rolls back an upgrade cut short: the file stays as it was
+            if not isinstance(error, sqlite3.Error):
                 raise
             if "locked" in str(error):
                 raise HistoryError(
@@ -270,7 +177,7 @@ class CallHistory:
                 "move it aside to start a new history."
             ) from None
 
-    def _prepare(self, synchronous: str) -> None:
+    def _prepare(self, synchronous: str, progress: UpgradeProgress | None) -> None:
         mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode != "wal":
             log.warning("call history %s: journal mode is %s, not WAL", self.path, mode)
@@ -282,14 +189,8 @@ class CallHistory:
                 f"The call history {self.path} was written by a newer Switchboard "
                 f"(schema {version}, this one reads {SCHEMA_VERSION})."
             )
-        for step in range(version + 1, SCHEMA_VERSION + 1):
-            if version and step in _MIGRATION_NOTES:  # an existing history: say what takes time
-                log.info("call history %s: %s", self.path, _MIGRATION_NOTES[step])
-            # On failure __init__ closes the connection, which rolls the transaction back.
-            self._db.executescript(
-                f"BEGIN IMMEDIATE; {_MIGRATIONS[step]} PRAGMA user_version={step}; COMMIT;"
-            )
-            log.info("call history %s: schema upgraded to version %d", self.path, step)
+        self._db.create_function("switchboard_fold", 1, fold, deterministic=True)
+        upgrade(self._db, self.path, version, progress)
         _make_private(self.path)  # the WAL and SHM files exist now
 
     @_guarded
@@ -408,7 +309,7 @@ class CallHistory:
         self._db.execute(
             f"INSERT INTO calls ({targets}) VALUES ({marks}) "
             f"ON CONFLICT (sid) DO UPDATE SET {updates}",
-            [sid, _stamp(created), *values],
+            [sid, stamp(created), *values],
         )
 
     def _status(self, call: Call, at: datetime) -> bool:
@@ -417,7 +318,7 @@ class CallHistory:
         inserted = self._db.execute(
             "INSERT INTO call_statuses (sid, status, at, sequence) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (sid, status) DO NOTHING",
-            (sid, status, _stamp(at), sequence),
+            (sid, status, stamp(at), sequence),
         ).rowcount
         if not inserted and sequence is not None:
             self._db.execute(
@@ -450,27 +351,25 @@ class CallHistory:
     def search(
         self,
         text: str = "",
-        status: str | Iterable[str] | None = None,
+        status: Statuses = None,
         direction: str | None = None,
         since: datetime | None = None,
         limit: int | None = DEFAULT_LIMIT,
     ) -> list[HistoryEntry]:
-        """Calls newest first: text in any number, room, identity, name, SID or error; filters.
+        """Calls newest first, as HistoryReader.search says (text in any script, any case)."""
+        return list(self.each_entry(text, status, direction, since, limit))
 
-        status matches the latest known status (one or several); direction "outbound" also
-        matches Twilio's "outbound-api" and "outbound-dial"; limit None means every call.
-        """
+    def each_entry(
+        self,
+        text: str = "",
+        status: Statuses = None,
+        direction: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[HistoryEntry]:
+        """search()'s calls (every match unless limit says otherwise) one at a time, read
+        EXPORT_BATCH at a time: an export of a year of calls stays in flat memory."""
         cursor, names = self._select(text, status, direction, since, limit)
-        entries: list[HistoryEntry] = []
-        while batch := self._next_batch(cursor, names):
-            entries += batch
-        return entries
-
-    def each_entry(self, **filters: Any) -> Iterator[HistoryEntry]:
-        """search()'s calls (its filters; every match unless limit= says otherwise) one at a
-        time, read EXPORT_BATCH at a time: an export of a year of calls stays in flat memory."""
-        wanted = {"text": "", "status": None, "direction": None, "since": None, "limit": None}
-        cursor, names = self._select(**{**wanted, **filters})
         while batch := self._next_batch(cursor, names):
             yield from batch
 
@@ -496,7 +395,7 @@ class CallHistory:
             params += [direction, direction + "-%"]
         if since is not None:
             where.append("created_at >= ?")
-            params.append(_stamp(since))
+            params.append(stamp(since))
         sql = f"SELECT {_SELECT} FROM calls"
         if newest_first:
             sql += " INDEXED BY calls_by_created"
@@ -522,18 +421,22 @@ class CallHistory:
         and matched one by one instead, which finds a page of results long before sorting all
         of them would (the choice PostgreSQL's planner makes by itself).
         """
-        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
-        columns = ("sid", "from_", '"to"', "room", "identity", "display_name", "error_message")
-        scan = "(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns) + ")"
+        if needs_folding(text):  # LIKE folds ASCII only: match on text folded here
+            scan, values = f"instr({_FOLDED_TEXT}, ?) > 0", [fold(text)]
+        else:
+            pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+            columns = TEXT_COLUMNS.split(", ")
+            scan = "(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns) + ")"
+            values = [pattern] * len(columns)
         if len(text) < MIN_INDEXED_TEXT:
-            return scan, [pattern] * len(columns), False
+            return scan, values, False
         phrase = '"' + text.replace('"', '""') + '"'
         found = self._db.execute(
             "SELECT rowid FROM calls_text WHERE calls_text MATCH ? LIMIT ?",
             (phrase, FTS_CANDIDATES + 1),
         ).fetchall()
         if len(found) > FTS_CANDIDATES:
-            return scan, [pattern] * len(columns), True
+            return scan, values, True
         rowids = json.dumps([row[0] for row in found])
         return "rowid IN (SELECT value FROM json_each(?))", [rowids], False
 
@@ -546,47 +449,21 @@ class CallHistory:
         ).fetchall()
         return [StatusRecord(status, datetime.fromisoformat(at), seq) for status, at, seq in rows]
 
-    def export_csv(self, rows: Iterable[HistoryEntry], file: TextIO) -> int:
-        """Write rows as CSV with a header (open file with newline=""); returns the row count."""
-        return write_csv(rows, file)
-
-
-def status_call(
-    sid: str,
-    status: str,
-    duration: int | None = None,
-    error_code: str = "",
-    error_message: str = "",
-    sequence: int | None = None,
-) -> Call:
-    """One status of a call as a Call record, as record_status stores it on either engine."""
-    seq = -1 if sequence is None else sequence
-    code = str(error_code) if error_code else ""
-    return Call(sid, "", "", status, "", duration or 0, code, error_message, sequence=seq)
+    def export_csv(
+        self,
+        file: TextIO,
+        text: str = "",
+        status: Statuses = None,
+        direction: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+        progress: Progress | None = None,
+    ) -> int:
+        """Write the calls these filters find as CSV, a batch at a time (HistoryReader says
+        how); open file with newline="". Returns how many calls were written."""
+        rows = self.each_entry(text, status, direction, since, limit)
+        return write_csv(rows, file, progress=progress)
 
 
 def _entry(row: dict[str, Any]) -> HistoryEntry:
     return HistoryEntry(**{**row, "created_at": datetime.fromisoformat(row["created_at"])})
-
-
-def _cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (phone numbers stay as they are)."""
-    text = "" if value is None else str(value)
-    return "'" + text if _FORMULA.match(text) else text
-
-
-def csv_cells(entry: HistoryEntry) -> list[str]:
-    """One history row's CSV cells, in CSV_COLUMNS order."""
-    values = [getattr(entry, name) for name in _FIELDS]
-    return [_cell(_stamp(v) if isinstance(v, datetime) else v) for v in values]
-
-
-def write_csv(rows: Iterable[HistoryEntry], file: TextIO) -> int:
-    """Write history rows as CSV (header first), one at a time; returns how many were written."""
-    writer = csv.writer(file)
-    writer.writerow(CSV_COLUMNS)
-    count = 0
-    for entry in rows:
-        writer.writerow(csv_cells(entry))
-        count += 1
-    return count

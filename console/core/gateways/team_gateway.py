@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/team/v1"
 TIMEOUT = 15.0  # seconds for one request (a dial waits for Twilio through the server)
+EXPORT_TIMEOUT = 300.0  # seconds a CSV export may take before its first byte, or between two
 
 
 class TeamAuthError(TwilioError):
@@ -85,6 +86,28 @@ def _error(answer: requests.Response) -> TwilioError:
     return TwilioError(message, 0, status)
 
 
+def history_query(
+    text: str = "",
+    status: str | Iterable[str] | None = None,
+    direction: str | None = None,
+    since: datetime | None = None,
+    limit: int | None = None,
+    operator: str | None = None,
+) -> str:
+    """A history search's filters as the team API's query string."""
+    statuses = [status] if isinstance(status, str) else list(status or [])
+    query: list[tuple[str, str]] = [("text", text)] + [("status", s) for s in statuses]
+    if direction:
+        query.append(("direction", direction))
+    if since is not None:
+        query.append(("since", since.isoformat()))
+    if limit is not None:
+        query.append(("limit", str(limit)))
+    if operator:
+        query.append(("operator", operator))
+    return urlencode(query)
+
+
 def _call_target(url: str) -> tuple[str, str]:
     """(room, identity) from the outbound URL the console builds for a dial."""
     query = parse_qs(urlsplit(url).query)
@@ -119,10 +142,13 @@ class TeamGateway:
         """The server's host:port, for the status bar."""
         return urlsplit(self.server).netloc
 
-    def _send(self, method: str, path: str, payload: object | None = None) -> requests.Response:
+    def _send(
+        self, method: str, path: str, payload: object | None = None, **options: Any
+    ) -> requests.Response:
+        options.setdefault("timeout", self._timeout)
         try:
             answer = self._session.request(
-                method, api_url(self.server, path), json=payload, timeout=self._timeout
+                method, api_url(self.server, path), json=payload, **options
             )
         except requests.RequestException as error:
             reason = f"Could not reach the team server at {self.host}: {type(error).__name__}"
@@ -135,10 +161,13 @@ class TeamGateway:
 
     def _get(self, path: str) -> Any:
         """A read: retried with backoff while the server is unreachable or answers 5xx."""
+        return self._read(path).json()
+
+    def _read(self, path: str, **options: Any) -> requests.Response:
         tries = 0
         while True:
             try:
-                return self._send("GET", path).json()
+                return self._send("GET", path, **options)
             except TeamUnreachable as error:
                 if tries >= len(self.retry_delays):
                     raise
@@ -276,18 +305,15 @@ class TeamGateway:
         operator: str | None = None,
     ) -> list[tuple[HistoryEntry, str]]:
         """The team's calls newest first, each with the operator who placed or took it."""
-        statuses = [status] if isinstance(status, str) else list(status or [])
-        query: list[tuple[str, str]] = [("text", text)] + [("status", s) for s in statuses]
-        if direction:
-            query.append(("direction", direction))
-        if since is not None:
-            query.append(("since", since.isoformat()))
-        if limit is not None:
-            query.append(("limit", str(limit)))
-        if operator:
-            query.append(("operator", operator))
-        rows = self._get(f"/history?{urlencode(query)}")["calls"]
+        query = history_query(text, status, direction, since, limit, operator)
+        rows = self._get(f"/history?{query}")["calls"]
         return [(record_from(HistoryEntry, row), str(row.get("operator") or "")) for row in rows]
+
+    def open_history_csv(self, **filters: Any) -> requests.Response:
+        """The team's history as CSV (search_history's filters; every call when no limit),
+        as an answer still arriving: read it as it comes, then close it."""
+        timeout = (self._timeout, EXPORT_TIMEOUT)  # the server writes the file before sending
+        return self._read(f"/history.csv?{history_query(**filters)}", stream=True, timeout=timeout)
 
     def call_statuses(self, sid: str) -> list[StatusRecord]:
         """Every status one call of the team's history went through, oldest first."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.calls.history import DEFAULT_LIMIT, CallHistory, HistoryEntry, StatusRecord
-from console.core.calls.team_history import TEAM_MOST, TeamHistory
+from console.core.calls.history_store import (
+    DEFAULT_LIMIT,
+    HistoryEntry,
+    HistoryReader,
+    Progress,
+    StatusRecord,
+)
+from console.core.calls.team_history import TeamHistory
 from console.models.history_model import HistoryModel
 from console.models.record_table_model import RECORD_ROLE
 from console.tasks import TaskRunner
@@ -43,7 +50,7 @@ STATUS_FILTERS: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("queued", ("queued", "initiated")),
 )
 DIRECTION_FILTERS = (("All", ""), ("outbound", "outbound"), ("inbound", "inbound"))
-History = CallHistory | TeamHistory  # this desktop's calls, or the team's (with operators)
+History = HistoryReader  # this desktop's calls, or the team's (TeamHistory, with operators)
 _ERROR_STYLE = "color: #c0392b;"
 
 
@@ -63,6 +70,7 @@ class HistoryDialog(QDialog):
     """
 
     dial_list_requested = Signal(object)  # list[HistoryEntry]: the calls to dial again
+    export_progressed = Signal(int)  # calls written so far by the export under way (any thread)
 
     def __init__(
         self,
@@ -168,6 +176,7 @@ class HistoryDialog(QDialog):
             self.operator_filter.currentIndexChanged.connect(self.on_filter_changed)
         self.table.selectionModel().selectionChanged.connect(self.on_table_selection_changed)
         self.export_button.clicked.connect(self.on_export_clicked)
+        self.export_progressed.connect(self.on_export_progressed)
         self.dial_button.clicked.connect(self.on_dial_clicked)
         self.buttons.rejected.connect(self.reject)
 
@@ -329,20 +338,29 @@ class HistoryDialog(QDialog):
             return
         self.export_button.setEnabled(False)
         self.count.setText("Exporting…")
-        self._runner.submit(
-            functools.partial(_export, self._history, Path(path), self.filters()),
-            functools.partial(self.on_export_done, path),
-            self.on_export_failed,
+        export = functools.partial(
+            _export, self._history, Path(path), self.filters(), self._tell_progress
         )
+        self._runner.submit(
+            export, functools.partial(self.on_export_done, path), self.on_export_failed
+        )
+
+    def _tell_progress(self, written: int) -> None:
+        """The export's progress, from its worker thread to this window (if still open)."""
+        if shiboken6.isValid(self):
+            self.export_progressed.emit(written)
+
+    @Slot(int)
+    def on_export_progressed(self, written: int) -> None:
+        """Say how far the export is while it runs."""
+        if not self.export_button.isEnabled():
+            self.count.setText(f"Exporting… {written:,} call{'' if written == 1 else 's'} so far")
 
     @Slot(str, object)
     def on_export_done(self, path: str, written: object) -> None:
         if shiboken6.isValid(self):
             self.export_button.setEnabled(True)
-            text = f"Exported {written} call{'' if written == 1 else 's'} to {path}"
-            if self._team and isinstance(written, int) and written >= TEAM_MOST:
-                text += f" (the newest {TEAM_MOST:,}: the team server sends no more at once)"
-            self.count.setText(text)
+            self.count.setText(f"Exported {written} call{'' if written == 1 else 's'} to {path}")
             self.count.setStyleSheet("")
 
     @Slot(object)
@@ -359,11 +377,18 @@ class HistoryDialog(QDialog):
             self.dial_list_requested.emit(entries)
 
 
-def _export(history: History, path: Path, filters: dict[str, Any]) -> int:
-    """Search without a limit and write the calls to path (runs on a worker)."""
-    entries = history.search(**filters, limit=None)
+def _export(
+    history: History, path: Path, filters: dict[str, Any], progress: Progress | None = None
+) -> int:
+    """Write every call the filters find to path, as it is read (runs on a worker). The file
+    is written beside path and moved there when whole: a failed export replaces nothing."""
+    part = path.with_name(f".{path.name}.part")
     try:
-        with path.open("w", newline="", encoding="utf-8") as file:
-            return history.export_csv(entries, file)  # type: ignore[arg-type]
+        with part.open("w", newline="", encoding="utf-8") as file:
+            written = history.export_csv(file, **filters, limit=None, progress=progress)
+        os.replace(part, path)
     except OSError as error:
         raise OSError(f"Cannot write {path}: {error.strerror or error}") from None
+    finally:
+        part.unlink(missing_ok=True)
+    return written

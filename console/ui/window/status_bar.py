@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPushButton, QStatusBar, QWidget
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
 GREEN, RED, GREY, AMBER = "#1e8449", "#c0392b", "#7f8c8d", "#b9770e"
 TEAM_STATES = {  # the team stream's state: colour, words, what the tooltip explains
@@ -42,9 +42,23 @@ class ConsoleStatusBar(QStatusBar):
         self.log_button.setToolTip("Show or hide the event log (Ctrl+L)")
         self.log_button.setCheckable(True)
         self.log_button.setFlat(True)
-        for widget in (self.mode, self.webhook, self.health, self.log_button):
-            self.addPermanentWidget(widget)
+        self.upgrade = QProgressBar(accessibleName="Call history upgrade", maximumWidth=160)
+        self.upgrade.hide()  # shown while an older history is brought up to date
+        for widget in (self.upgrade, self.mode, self.webhook, self.health, self.log_button):
+            self.addPermanentWidget(widget)  # a message on the left never hides these
         self.set_health("", checked=False)
+
+    @Slot(int, int)
+    def on_bridge_history_progressed(self, done: int, total: int) -> None:
+        """An older call history is being upgraded at start-up: say how far, until done."""
+        if done >= total:
+            self.upgrade.hide()
+            self.showMessage(f"Call history ready: {total:,} calls searchable", 10_000)
+            return
+        self.upgrade.setRange(0, total)
+        self.upgrade.setValue(done)
+        self.upgrade.show()
+        self.showMessage(f"Upgrading the call history: indexing {done:,} of {total:,} calls…")
 
     def set_starting(self) -> None:
         """Shown until the sandbox or the account and the webhook are ready."""
