@@ -1,4 +1,5 @@
-"""The sandbox's fault plan over its control API, and a recording stand-in for time.sleep."""
+"""The sandbox's fault plan and settings over its control API, and a recording stand-in for
+time.sleep."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ class Faults:
     def clear(self) -> None:
         answer = requests.delete(f"{self.url}/sandbox/Faults", auth=self.auth, timeout=5)
         assert answer.status_code == 204
+
+
+def ring_long(sandbox_url: str, auth: tuple[str, str]) -> None:
+    """Callees ring for minutes: a dialed call stays ringing through the test."""
+    answer = requests.post(
+        f"{sandbox_url}/sandbox/Settings", data={"RingDelay": "600"}, auth=auth, timeout=5
+    )
+    assert answer.status_code == 200, answer.text
 
 
 class Sleeper:

@@ -16,6 +16,7 @@ from server.app import PARTS_KEY
 from server.team_context import BODY_LIMIT
 from tests.e2e import conftest as e2e
 from tests.helpers import wait_until
+from tests.helpers.sandbox_faults import ring_long
 from tests.helpers.signing import twilio_signature
 
 faults = e2e.faults  # fixture: the sandbox's fault plan
@@ -36,14 +37,7 @@ def _dial(team_server, session, to: str, identity: str = "ann", room: str = ROOM
 
 
 def _ring_long(sandbox_server, sandbox) -> None:
-    """Callees ring for minutes: a dialed call stays ringing through the test."""
-    answer = requests.post(
-        f"{sandbox_server.url}/sandbox/Settings",
-        data={"RingDelay": "600"},
-        auth=(sandbox.account_sid, sandbox.auth_token),
-        timeout=5,
-    )
-    assert answer.status_code == 200, answer.text
+    ring_long(sandbox_server.url, (sandbox.account_sid, sandbox.auth_token))
 
 
 def _actions(team_server) -> list[tuple[str, str, dict]]:

@@ -4,7 +4,6 @@ operator chooses "Dial anyway", placed, through the API, the team gateway and th
 from __future__ import annotations
 
 import pytest
-import requests
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
@@ -13,6 +12,7 @@ from console.core.calls.dial_input import DialRequest
 from console.core.gateways.team_gateway import TeamGateway
 from console.core.gateways.team_records import IdentityInRoom
 from console.core.secrets_store import TEAM_TOKEN
+from tests.helpers.sandbox_faults import ring_long
 
 ROOM, FROM = "Standup", "+15005550006"
 
@@ -20,13 +20,7 @@ ROOM, FROM = "Standup", "+15005550006"
 @pytest.fixture
 def ann_ringing(team_server, sandbox, sandbox_server) -> str:
     """bob has dialed ann into the room and she is still ringing; the call's SID."""
-    answer = requests.post(
-        f"{sandbox_server.url}/sandbox/Settings",
-        data={"RingDelay": "600"},
-        auth=(sandbox.account_sid, sandbox.auth_token),
-        timeout=5,
-    )
-    assert answer.status_code == 200, answer.text
+    ring_long(sandbox_server.url, (sandbox.account_sid, sandbox.auth_token))
     placed = team_server.session("bob").post(
         team_server.api("/calls"),
         json={"to": "+15551230001", "from": FROM, "room": ROOM, "identity": "ann"},
