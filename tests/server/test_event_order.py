@@ -48,14 +48,19 @@ def test_an_append_waits_for_an_earlier_open_one_and_a_reader_sees_both_in_order
         second_id = late.result(timeout=10)
         second.commit()
     assert first_id < second_id
-    seen = [stream.next_of("test.first"), stream.next_of("test.second")]
-    assert [event.id for event in seen] == [first_id, second_id]
+    with team_server.database.connection() as writer:
+        event_log.append(writer, account, "test.end", {})
+    seen = []
+    while not seen or seen[-1].kind != "test.end":
+        event = stream.next()
+        assert event is not None, "the stream ended"
+        seen.append(event)
+    tests = [(event.id, event.kind) for event in seen if event.kind.startswith("test.")]
+    assert tests[:2] == [(first_id, "test.first"), (second_id, "test.second")]  # each once
+    assert len(tests) == 3 and tests[2][1] == "test.end"
     with team_server.database.connection() as reader:
         logged = event_log.after(reader, account, head)
-    assert [(e.id, e.kind) for e in logged] == [
-        (first_id, "test.first"),
-        (second_id, "test.second"),
-    ]
+    assert [(e.id, e.kind) for e in logged] == tests
     stream.close()
 
 
