@@ -138,7 +138,8 @@ def take(
 
     One UPDATE that only matches a waiting caller operator holds: a claim the sweep freed
     meanwhile, or another operator took, loses here, and once taken nobody can claim the
-    caller, so two operators never both place them. NotWaiting or ClaimedByOther otherwise.
+    caller, so two operators never both place them. Otherwise ClaimedByOther, naming whoever
+    has or took them, or NotWaiting.
     """
     row = connection.execute(
         "UPDATE waiting SET state = 'placed', room = %s, ended_at = now() "
@@ -147,6 +148,10 @@ def take(
         (room, account, call_sid, operator.id),
     ).fetchone()
     if row is None:
+        current = one(connection, account, call_sid)
+        taker = current.claimed_by if current is not None and current.state == "placed" else ""
+        if taker and taker != operator.name:  # another operator is putting them in a room
+            raise ClaimedByOther(f"{taker} is handling this caller.", taker)
         check_holder(connection, account, call_sid, operator)  # raises the reason
         raise WaitingError("Claim this caller before putting them in a room.")
     waiter = one(connection, account, call_sid)

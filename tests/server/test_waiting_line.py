@@ -255,7 +255,8 @@ def test_nobody_can_claim_or_place_a_caller_while_their_placement_is_under_way(
         place = carol.post(
             team_server.api(f"/waiting/{call_sid}/place"), json={"room": "Sales"}, timeout=10
         )
-        assert (claim.status_code, place.status_code) == (404, 404)
+        assert (claim.status_code, place.status_code) == (404, 409)
+        assert place.json()["error"]["holder"] == "bob"
         assert placing.result(timeout=20).status_code == 200
     placed = stream.next_of("waiting.placed").data["data"]
     assert (placed["operator"], placed["room"]) == ("bob", "Support")
