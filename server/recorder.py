@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 from flask import has_request_context, request
 
-from server import call_store, event_log, mutes, status_writes
+from server import call_store, event_log, mutes, room_recordings, status_writes
 from server.database import UNREACHABLE, Database, DatabaseError
 from server.group_commit import GroupCommit
 from server.kept_connection import KeptConnection
@@ -98,6 +98,7 @@ def _room(connection: psycopg.Connection, account: str, fields: dict[str, str]) 
         return None
     if kind == "room-ended":
         mutes.forget_room(connection, account, room_sid)
+        room_recordings.room_ended(connection, account, room_sid)
     return event_log.append(connection, account, "room.event", fields)
 
 
