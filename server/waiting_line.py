@@ -165,11 +165,13 @@ def not_taken(
     """Twilio did not put the taken caller in the room: back on the line, still claimed by
     operator, unless their call ended meanwhile."""
     connection.execute(
-        "UPDATE waiting w SET state = CASE WHEN c.final_status = '' THEN 'waiting' ELSE 'gone' "
-        "END, room = '', ended_at = CASE WHEN c.final_status = '' THEN NULL ELSE now() END "
-        "FROM calls c WHERE w.account = %s AND w.call_sid = %s AND w.state = 'placed' "
-        "AND w.claimed_by = %s AND c.account = w.account AND c.sid = w.call_sid",
-        (account, call_sid, operator.id),
+        "WITH ended AS (SELECT EXISTS (SELECT FROM calls WHERE account = %(account)s "
+        "AND sid = %(sid)s AND final_status <> '') AS yes) "
+        "UPDATE waiting SET room = '', state = CASE WHEN ended.yes THEN 'gone' ELSE 'waiting' END, "
+        "ended_at = CASE WHEN ended.yes THEN now() END FROM ended "
+        "WHERE account = %(account)s AND call_sid = %(sid)s AND state = 'placed' "
+        "AND claimed_by = %(operator)s",
+        {"account": account, "sid": call_sid, "operator": operator.id},
     )
 
 
