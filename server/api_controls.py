@@ -4,7 +4,8 @@ The console's room controls (console/core/calls/room_controls.py) work on these 
 through its team gateway exactly as they do on Twilio's; each change is recorded with its
 operator and told to every console as an "action" event, so other consoles read the rules back.
 The server learns each room's mutes from the rules posted (server/mutes.py), to keep them
-applied for whoever joins later.
+applied for whoever joins later, and keeps each room's recording (server/room_recordings.py).
+The action log says what each post did: mute, unmute, record, stop_recording.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import psycopg
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from server import action_log, event_log, mutes
+from server import action_log, event_log, mutes, room_recordings
 from server.team_context import ApiError, as_json, body, operator, team, transaction
 
 bp = Blueprint("controls", __name__)
@@ -51,23 +52,38 @@ def set_subscribe_rules(room_sid: str, participant: str) -> ResponseReturnValue:
 
 
 def _learn_mutes(
-    connection: psycopg.Connection, detail: dict[str, str], rules: list[dict[str, Any]]
-) -> None:
-    """Keep the room's mutes as the posted rules tell them (for later joiners)."""
+    connection: psycopg.Connection, detail: dict[str, Any], rules: list[dict[str, Any]]
+) -> str | None:
+    """Keep the room's mutes as the posted rules tell them (for later joiners); "mute" or
+    "unmute" (with who, in detail) when the post changed them."""
     if mutes.muting_whom(rules) is None:
-        return
+        return None
     parts, room_sid, who = team(), detail["room_sid"], detail["participant"]
     identity = mutes.identity_of(connection, parts.account, room_sid, who)
     if not identity:  # joined before any callback reached the team: ask Twilio
         people = parts.twilio.gateway.list_participants(room_sid)
         identity = next((p.identity for p in people if p.sid == who), "")
-    mutes.learn(connection, parts.account, room_sid, identity, rules, operator().id)
+    mutes.lock_room(connection, room_sid)
+    before = mutes.of_room(connection, parts.account, room_sid)
+    after = mutes.learn(connection, parts.account, room_sid, identity, rules, operator().id)
+    if after is None or after == before:
+        return None
+    if after - before:
+        detail["identities"] = sorted(after - before)
+        return "mute"
+    detail["identities"] = sorted(before - after)
+    return "unmute"
 
 
 @bp.get("/rooms/<room_sid>/recording_rules")
 def recording_rules(room_sid: str) -> ResponseReturnValue:
-    """A room's Recording Rules."""
-    return jsonify(rules=team().twilio.gateway.recording_rules(room_sid))
+    """A room's Recording Rules: as the team last set them, or Twilio's when it never did."""
+    parts = team()
+    with transaction() as connection:
+        rules = room_recordings.rules_of(connection, parts.account, room_sid)
+    if rules is None:
+        rules = parts.twilio.gateway.recording_rules(room_sid)
+    return jsonify(rules=rules)
 
 
 @bp.post("/rooms/<room_sid>/recording_rules")
@@ -75,7 +91,13 @@ def set_recording_rules(room_sid: str) -> ResponseReturnValue:
     """Replace a room's Recording Rules: recordings start and stop to match."""
     rules = _rules()
     team().twilio.gateway.set_recording_rules(room_sid, rules)
-    _done("recording_rules", {"room_sid": room_sid})
+    _done(
+        "recording_rules",
+        {"room_sid": room_sid},
+        lambda connection: room_recordings.change(
+            connection, team().account, room_sid, rules, operator().id
+        ),
+    )
     return jsonify(ok=True)
 
 
@@ -86,15 +108,19 @@ def recordings(room_sid: str) -> ResponseReturnValue:
 
 
 def _done(
-    action: str,
-    detail: dict[str, str],
-    also: Callable[[psycopg.Connection], object] | None = None,
+    kind: str,
+    detail: dict[str, Any],
+    also: Callable[[psycopg.Connection], str | None] | None = None,
 ) -> None:
-    """Record the change with its operator (and what else goes with it), and tell every console."""
+    """Record the change with its operator, and tell every console.
+
+    also keeps what goes with the change and names it for the action log ("mute", "record",
+    …; kind when it names nothing). The event keeps kind as its action, which consoles read
+    the room's controls again on, and says the change besides.
+    """
     parts, who = team(), operator()
     with transaction() as connection:
-        if also is not None:
-            also(connection)
+        action = (also(connection) if also is not None else None) or kind
         action_log.record(connection, parts.account, who.id, action, detail)
-        data = {"action": action, "operator": who.name, **detail}
+        data = {"action": kind, "change": action, "operator": who.name, **detail}
         event_log.append(connection, parts.account, "action", data)

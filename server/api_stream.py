@@ -4,7 +4,8 @@ A console sends the id of the last event it saw (the Last-Event-ID header, which
 SSE clients send by themselves on reconnecting, or ?last_event_id=) and gets every later event,
 in order, once. Without an id it starts from now (a "hello" event carries the newest id). One
 whose id is older than the kept window gets a "reload" event and the stream ends: it reloads
-its state and connects again without an id.
+its state and connects again without an id. A stream catching up from the log that finds the
+log pruned past its position meanwhile gets a "reload" event too, and goes on from the newest id.
 """
 
 from __future__ import annotations
@@ -134,6 +135,12 @@ class _Stream:
                     yield _message("revoked", {"operator": self.who.name})
                     return
                 batch = self._after(last)
+                if batch is None:  # the log was pruned past last while catching up
+                    head = self._head(last)
+                    why = f"events after {last} were removed from the kept window"
+                    yield _message("reload", {"reason": why, "id": head})
+                    last = head
+                    continue
                 if batch:
                     yield "".join(_event(event) for event in batch)
                     last = batch[-1].id
@@ -148,16 +155,25 @@ class _Stream:
         finally:
             self._close()
 
-    def _after(self, last: int) -> list[LoggedEvent]:
+    def _after(self, last: int) -> list[LoggedEvent] | None:
+        """The events after last; None when the log was pruned past it (reload)."""
         batch = self.parts.hub.events_after(last)
         if batch is not None:
             return batch
         try:  # further back than the hub remembers: read the log
             with self.parts.database.connection() as connection:
-                return event_log.after(connection, self.parts.account, last)
+                return event_log.catch_up(connection, self.parts.account, last)
         except DatabaseError:
             time.sleep(1.0)  # the hub has newer events but the log cannot be read: not a spin
             return []
+
+    def _head(self, last: int) -> int:
+        """The newest id, to go on from after a reload (last while the database is away)."""
+        try:
+            with self.parts.database.connection() as connection:
+                return max(last, event_log.head(connection, self.parts.account))
+        except DatabaseError:
+            return last
 
     def _beat(self) -> bool:
         """Refresh presence; False when the operator's token was revoked."""

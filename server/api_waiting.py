@@ -60,12 +60,16 @@ def place(call_sid: str) -> ResponseReturnValue:
         with transaction() as connection:
             caller = waiting_line.one(connection, parts.account, call_sid)
             if caller is not None and not caller.claimed_by:
-                caller = waiting_line.claim(connection, parts.account, call_sid, who)
-        with transaction() as connection:
-            caller = waiting_line.check_holder(connection, parts.account, call_sid, who)
+                waiting_line.claim(connection, parts.account, call_sid, who)
+        with transaction() as connection:  # off the line: nobody else can place them now
+            caller = waiting_line.take(connection, parts.account, call_sid, who, room)
     except WaitingError as error:
         raise _refused(error) from None
-    call, joined_as = parts.twilio.put_in_room(call_sid, room, identity or caller.identity)
+    try:
+        call, joined_as = parts.twilio.put_in_room(call_sid, room, identity or caller.identity)
+    except BaseException:
+        _put_back(call_sid)
+        raise
     try:
         with transaction() as connection:
             waiting_line.placed(connection, parts.account, call_sid, who, room, joined_as)
@@ -74,6 +78,15 @@ def place(call_sid: str) -> ResponseReturnValue:
     except DatabaseError:  # the caller is in the room all the same: say so
         log.exception("caller %s was put in %s but that could not be recorded", call_sid, room)
     return jsonify(call_sid=call.sid, room=room, identity=joined_as)
+
+
+def _put_back(call_sid: str) -> None:
+    """Twilio refused the redirect: the caller waits again, still claimed by this operator."""
+    try:
+        with transaction() as connection:
+            waiting_line.not_taken(connection, team().account, call_sid, operator())
+    except DatabaseError:
+        log.exception("caller %s could not be put back on the line", call_sid)
 
 
 @bp.post("/waiting/<call_sid>/release")

@@ -76,6 +76,28 @@ def after(
     return [LoggedEvent(*row) for row in rows]
 
 
+def catch_up(
+    connection: psycopg.Connection, account: str, last_id: int, limit: int = READ_BATCH
+) -> list[LoggedEvent] | None:
+    """after(), unless the log was pruned past last_id: then None, and the reader must reload.
+
+    The events and the pruned mark are read in one statement, so from one snapshot: a prune
+    removes its events and moves the mark in one transaction, and a reader sees both or neither.
+    Read apart, a prune committing between them could take events from under the reader
+    unnoticed.
+    """
+    rows = connection.execute(
+        "SELECT p.up_to, e.id, e.kind, e.data, e.at FROM (SELECT coalesce((SELECT up_to "
+        "FROM event_log_pruned WHERE account = %s), 0) AS up_to) p LEFT JOIN LATERAL ("
+        "SELECT id, kind, data::text AS data, at FROM event_log WHERE account = %s AND id > %s "
+        "ORDER BY id LIMIT %s) e ON true",
+        (account, account, last_id, limit),
+    ).fetchall()
+    if rows and rows[0][0] > last_id:
+        return None
+    return [LoggedEvent(*row[1:]) for row in rows if row[1] is not None]
+
+
 def head(connection: psycopg.Connection, account: str) -> int:
     """The id of the account's newest event (0 when there is none, or the pruned mark)."""
     row = connection.execute(

@@ -209,12 +209,30 @@ DO $$ BEGIN
 END $$;
 """
 
+# A claim outlives a dropped connection: when each operator was last heard from (an event stream
+# open or closing, any API request). Recordings as the team starts and stops them: the rules
+# each recording runs under, and the rules and operator that stopped it.
+_V6_LAST_SEEN_RECORDINGS = """
+ALTER TABLE operators ADD COLUMN last_seen TIMESTAMPTZ;
+COMMENT ON COLUMN operators.last_seen IS 'the last API request, or event stream open or closing';
+ALTER TABLE recordings ADD COLUMN rules JSONB NOT NULL DEFAULT '[]';
+ALTER TABLE recordings ADD COLUMN stop_rules JSONB;
+ALTER TABLE recordings ADD COLUMN stopped_by BIGINT REFERENCES operators (id);
+UPDATE recordings r SET stopped_at = (
+    SELECT min(later.started_at) FROM recordings later WHERE later.account = r.account
+    AND later.room_sid = r.room_sid AND later.started_at > r.started_at)
+WHERE r.stopped_at IS NULL AND EXISTS (SELECT FROM recordings later WHERE later.account =
+    r.account AND later.room_sid = r.room_sid AND later.started_at > r.started_at);
+CREATE UNIQUE INDEX recordings_open ON recordings (account, room_sid) WHERE stopped_at IS NULL;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "call history and operators", _V1_HISTORY_AND_OPERATORS),
     Migration(2, "event log, waiting line, routes, room controls, presence", _V2_TEAM_STATE),
     Migration(3, "trigram text search and filter indexes", _V3_SEARCH_INDEXES),
     Migration(4, "operator activity, kept mutes, room callbacks once", _V4_ACTIVITY_MUTES_ONCE),
     Migration(5, "a finer sample of the searched text, for search plans", _V5_SEARCH_STATISTICS),
+    Migration(6, "operators last seen, recordings with their rules", _V6_LAST_SEEN_RECORDINGS),
 )
 LATEST = MIGRATIONS[-1].version
 

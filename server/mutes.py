@@ -53,6 +53,11 @@ def identity_of(connection: psycopg.Connection, account: str, room_sid: str, who
     return row[0] if row else ""
 
 
+def lock_room(connection: psycopg.Connection, room_sid: str) -> None:
+    """Hold the room's mutes to the end of the transaction (one change at a time)."""
+    connection.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (MUTES_LOCK, room_sid))
+
+
 def of_room(connection: psycopg.Connection, account: str, room_sid: str) -> frozenset[str]:
     """The identities muted in a room."""
     rows = connection.execute(
@@ -74,7 +79,7 @@ def learn(
     excluded = muting_whom(rules)
     if excluded is None or not subscriber:
         return None
-    connection.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (MUTES_LOCK, room_sid))
+    lock_room(connection, room_sid)
     kept = sorted(excluded | {subscriber})  # the subscriber stays muted if they were
     connection.execute(
         "DELETE FROM mutes WHERE account = %s AND room = %s AND NOT identity = ANY(%s)",

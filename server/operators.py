@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import psycopg
 
@@ -14,6 +14,9 @@ from server.event_log import CHANNEL, REVOKED
 
 TOKEN_PREFIX = "sbt_"  # makes a leaked token easy to recognise (and to scan for)
 MAX_NAME_LENGTH = 64
+# A request moves an operator's last_seen at most this often: one write per operator per
+# interval, not one per request. So last_seen may lag the last request by up to this much.
+SEEN_EVERY = timedelta(seconds=5)
 
 
 class OperatorError(ValueError):
@@ -105,15 +108,25 @@ def revoke(connection: psycopg.Connection, account: str, name: str) -> Operator:
 
 
 def authenticate(connection: psycopg.Connection, account: str, token: str) -> Operator | None:
-    """The active operator this token belongs to, or None."""
+    """The active operator this token belongs to, or None; a request is a sign of life, so
+    their last_seen moves to now (written at most once every SEEN_EVERY, in the same round trip).
+    """
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = connection.execute(
-        f"SELECT {_COLUMNS} FROM operators "
-        "WHERE token_hash = %s AND account = %s AND revoked_at IS NULL",
-        (token_hash(token), account),
+        f"WITH found AS (SELECT {_COLUMNS}, last_seen FROM operators "
+        "WHERE token_hash = %s AND account = %s AND revoked_at IS NULL), "
+        "seen AS (UPDATE operators o SET last_seen = now() FROM found WHERE o.id = found.id "
+        "AND (found.last_seen IS NULL OR found.last_seen < now() - %s)) "
+        f"SELECT {_COLUMNS} FROM found",
+        (token_hash(token), account, SEEN_EVERY),
     ).fetchone()
     return Operator(*row) if row else None
+
+
+def seen(connection: psycopg.Connection, operator_id: int) -> None:
+    """The operator was connected just now (their event stream opened or closed)."""
+    connection.execute("UPDATE operators SET last_seen = now() WHERE id = %s", (operator_id,))
 
 
 def is_active(connection: psycopg.Connection, operator_id: int) -> bool:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import psycopg
 
-from server import event_log
+from server import event_log, operators
 from server.operators import Operator
 
 STALE_AFTER = timedelta(seconds=30)  # a stream silent this long (its process died) is gone
@@ -25,6 +25,7 @@ def _online(connection: psycopg.Connection, operator_id: int, excluding: str = "
 def open_session(connection: psycopg.Connection, account: str, operator: Operator) -> str:
     """Note an open stream; the operator comes online if this is their first. Returns its id."""
     session = secrets.token_hex(12)
+    operators.seen(connection, operator.id)
     was_online = _online(connection, operator.id)
     connection.execute(
         "INSERT INTO presence (session, account, operator_id) VALUES (%s, %s, %s)",
@@ -43,8 +44,10 @@ def heartbeat(connection: psycopg.Connection, session: str) -> None:
 def close_session(
     connection: psycopg.Connection, account: str, operator: Operator, session: str
 ) -> None:
-    """The stream closed; the operator goes offline if it was their last."""
+    """The stream closed; the operator goes offline if it was their last. They were connected
+    until now: a claim they hold counts its timeout from here (server/waiting_line.py)."""
     connection.execute("DELETE FROM presence WHERE session = %s", (session,))
+    operators.seen(connection, operator.id)
     if not _online(connection, operator.id):
         event_log.append(connection, account, "operator.offline", {"operator": operator.name})
 

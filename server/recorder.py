@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 from flask import has_request_context, request
 
-from server import audit, call_store, event_log, mutes, status_writes
+from server import audit, call_store, event_log, mutes, room_recordings, status_writes
 from server.database import UNREACHABLE, Database, DatabaseError
 from server.database_gate import DatabaseGate
 from server.group_commit import GroupCommit
@@ -108,6 +108,7 @@ def _room(connection: psycopg.Connection, account: str, fields: dict[str, str]) 
         return None
     if kind == "room-ended":
         mutes.forget_room(connection, account, room_sid)
+        room_recordings.room_ended(connection, account, room_sid)
     return event_log.append(connection, account, "room.event", fields)
 
 

@@ -9,9 +9,9 @@ from typing import Any
 import psycopg
 
 from server import action_log, event_log
-from server.operators import Operator
+from server.operators import SEEN_EVERY, Operator
 
-CLAIM_TIMEOUT = timedelta(seconds=30)  # a claim outlives its operator's connection this long
+CLAIM_TIMEOUT = timedelta(seconds=30)  # a claim outlives its operator's last sign of life
 
 
 class WaitingError(Exception):
@@ -131,6 +131,50 @@ def check_holder(
     return current
 
 
+def take(
+    connection: psycopg.Connection, account: str, call_sid: str, operator: Operator, room: str
+) -> Waiter:
+    """Take the caller off the line for operator to put in room, before Twilio is asked to.
+
+    One UPDATE that only matches a waiting caller operator holds: a claim the sweep freed
+    meanwhile, or another operator took, loses here, and once taken nobody can claim the
+    caller, so two operators never both place them. Otherwise ClaimedByOther, naming whoever
+    has or took them, or NotWaiting.
+    """
+    row = connection.execute(
+        "UPDATE waiting SET state = 'placed', room = %s, ended_at = now() "
+        "WHERE account = %s AND call_sid = %s AND state = 'waiting' AND claimed_by = %s "
+        "RETURNING call_sid",
+        (room, account, call_sid, operator.id),
+    ).fetchone()
+    if row is None:
+        current = one(connection, account, call_sid)
+        taker = current.claimed_by if current is not None and current.state == "placed" else ""
+        if taker and taker != operator.name:  # another operator is putting them in a room
+            raise ClaimedByOther(f"{taker} is handling this caller.", taker)
+        check_holder(connection, account, call_sid, operator)  # raises the reason
+        raise WaitingError("Claim this caller before putting them in a room.")
+    waiter = one(connection, account, call_sid)
+    assert waiter is not None
+    return waiter
+
+
+def not_taken(
+    connection: psycopg.Connection, account: str, call_sid: str, operator: Operator
+) -> None:
+    """Twilio did not put the taken caller in the room: back on the line, still claimed by
+    operator, unless their call ended meanwhile."""
+    connection.execute(
+        "WITH ended AS (SELECT EXISTS (SELECT FROM calls WHERE account = %(account)s "
+        "AND sid = %(sid)s AND final_status <> '') AS yes) "
+        "UPDATE waiting SET room = '', state = CASE WHEN ended.yes THEN 'gone' ELSE 'waiting' END, "
+        "ended_at = CASE WHEN ended.yes THEN now() END FROM ended "
+        "WHERE account = %(account)s AND call_sid = %(sid)s AND state = 'placed' "
+        "AND claimed_by = %(operator)s",
+        {"account": account, "sid": call_sid, "operator": operator.id},
+    )
+
+
 def placed(
     connection: psycopg.Connection,
     account: str,
@@ -139,12 +183,7 @@ def placed(
     room: str,
     identity: str,
 ) -> None:
-    """The claimed caller was redirected into room: they leave the line."""
-    connection.execute(
-        "UPDATE waiting SET state = 'placed', room = %s, ended_at = now() "
-        "WHERE account = %s AND call_sid = %s AND claimed_by = %s",
-        (room, account, call_sid, operator.id),
-    )
+    """The caller operator took was redirected into room: history and every console hear it."""
     connection.execute(
         "UPDATE calls SET room = %s, identity = %s, operator = %s WHERE account = %s AND sid = %s",
         (room, identity, operator.name, account, call_sid),
@@ -179,14 +218,17 @@ def release(
 def release_stale(
     connection: psycopg.Connection, account: str, timeout: timedelta = CLAIM_TIMEOUT
 ) -> list[str]:
-    """Release claims older than timeout whose operator has not been connected within it."""
+    """Release claims older than timeout whose operator has been away longer than it: no open
+    event stream, and no API request or stream closing within it (last_seen may lag a request
+    by up to SEEN_EVERY, so that much more is allowed). A revoked operator's claims go at once."""
     rows = connection.execute(
         "UPDATE waiting w SET claimed_by = NULL, claimed_at = NULL FROM operators o "
         "WHERE w.account = %s AND w.state = 'waiting' AND o.id = w.claimed_by "
-        "AND w.claimed_at < now() - %s AND (o.revoked_at IS NOT NULL OR NOT EXISTS ("
-        "  SELECT 1 FROM presence p WHERE p.operator_id = o.id AND p.last_seen > now() - %s)) "
+        "AND w.claimed_at < now() - %s AND (o.revoked_at IS NOT NULL OR ("
+        "  coalesce(o.last_seen, '-infinity') < now() - %s AND NOT EXISTS ("
+        "  SELECT 1 FROM presence p WHERE p.operator_id = o.id AND p.last_seen > now() - %s))) "
         "RETURNING w.call_sid, o.name",
-        (account, timeout, timeout),
+        (account, timeout, timeout + SEEN_EVERY, timeout),
     ).fetchall()
     for call_sid, name in rows:
         data = {"call_sid": call_sid, "operator": name, "reason": "timeout"}

@@ -9,7 +9,7 @@ from console.core.gateways.twilio_http import make_client
 from server import event_log, operators
 from server.app import close_app, create_app
 from tests.helpers import wait_until
-from tests.helpers.event_stream import EventStreamReader
+from tests.helpers.event_stream import EventStreamReader, parse_events
 from webhook import WebhookServer
 
 
@@ -229,3 +229,44 @@ def test_in_a_burst_the_hub_reads_without_listening_hears_revocations_then_liste
     finally:
         burst_over.set()
         hub.stop()
+
+
+def test_a_stream_catching_up_is_told_to_reload_when_the_log_is_pruned_under_it(database, tmp_path):
+    """The pruned mark is checked at every read of the log, not only when the stream opens:
+    a prune between two reads of a long catch-up would otherwise skip events unnoticed."""
+    account = "AC" + "2" * 32
+    with database.connection() as connection:
+        ids = [
+            event_log.append(connection, account, "test.event", {"n": n})
+            for n in range(event_log.READ_BATCH + 50)
+        ]
+    with database.connection() as connection:
+        token = operators.add(connection, account, "alice")[1]
+    client = make_client(account, "token", base_url="http://127.0.0.1:9")
+    config = {"ACCOUNT_SID": account, "AUTH_TOKEN": "t", "SPOOL_DIR": str(tmp_path)}
+    app = create_app(config | {"STREAM_HEARTBEAT": 0.2}, gateway=Gateway(client), database=database)
+    try:
+        headers = {"Authorization": f"Bearer {token}", "Last-Event-ID": str(ids[0] - 1)}
+        answer = app.test_client().get("/team/v1/events", headers=headers, buffered=False)
+        chunks = answer.iter_encoded()  # the stream's writes, one at a time, as it makes them
+        assert next(chunks).startswith(b"retry:")
+        first = list(parse_events(next(chunks).decode().split("\n")))
+        assert [event.id for event in first] == ids[: event_log.READ_BATCH]  # one read's worth
+        with database.connection() as connection:  # the housekeeping prune, mid catch-up
+            connection.execute(
+                "UPDATE event_log SET at = now() - interval '25 hours' WHERE id <= %s",
+                (ids[event_log.READ_BATCH + 10],),
+            )
+            assert event_log.prune(connection, account) == event_log.READ_BATCH + 11
+            head = event_log.head(connection, account)
+        (reload,) = parse_events(next(chunks).decode().split("\n"))
+        assert reload.kind == "reload" and reload.data["id"] == head
+        with database.connection() as connection:
+            later = event_log.append(connection, account, "test.event", {"n": "later"})
+        after = []
+        while not after:  # keepalives aside, the stream goes on from the newest id
+            after = [e for e in parse_events(next(chunks).decode().split("\n")) if e.id]
+        assert [event.id for event in after] == [later]
+        answer.close()
+    finally:
+        close_app(app)

@@ -42,6 +42,13 @@ SEEDS = {
         "INSERT INTO room_events (account, room_sid, kind, callback_key) "
         f"VALUES ('{ACCOUNT}', 'RM2', 'room-ended', 'k1')",
     ],
+    6: [
+        "INSERT INTO operators (account, name, token_hash, last_seen) "
+        f"VALUES ('{ACCOUNT}', 'carol', 'h3', now())",
+        "INSERT INTO recordings (account, room_sid, room, started_by, started_at, stopped_at, "
+        f"rules, stop_rules, stopped_by) VALUES ('{ACCOUNT}', 'RM2', 'Ops', 1, now(), now(), "
+        """'[{"type": "include", "all": true}]', '[{"type": "exclude", "all": true}]', 2)""",
+    ],
 }
 
 
@@ -87,6 +94,36 @@ def test_upgrading_from_every_earlier_version_keeps_every_row(empty_database, st
         assert _columns_kept(rows, after[table]) == rows, table
     empty = sorted(table for table, rows in before.items() if not rows)
     assert not empty, f"no rows seeded in {empty} at version {start}"
+
+
+def test_the_latest_schema_takes_every_version_s_seeds(empty_database):
+    """The seeds of the latest version are written as a later upgrade test will write them."""
+    assert max(SEEDS) == LATEST  # a new version seeds the rows of what it added
+    with connect_once(empty_database) as connection:
+        migrate(connection)
+        for version in sorted(SEEDS):
+            for statement in SEEDS[version]:
+                assert connection.execute(statement).rowcount >= 1
+
+
+def test_an_upgrade_closes_all_but_the_newest_open_recording_of_a_room(empty_database):
+    with connect_once(empty_database) as connection:
+        migrate(connection, target=5)
+        for statement in SEEDS[1]:
+            connection.execute(statement)
+        for age in (3, 2, 1):
+            connection.execute(
+                "INSERT INTO recordings (account, room_sid, started_at) "
+                "VALUES (%s, 'RM1', now() - make_interval(mins => %s))",
+                (ACCOUNT, age),
+            )
+        connection.commit()
+        migrate(connection)
+        open_ages = connection.execute(
+            "SELECT round(extract(epoch FROM now() - started_at) / 60) FROM recordings "
+            "WHERE stopped_at IS NULL"
+        ).fetchall()
+    assert open_ages == [(1,)]
 
 
 def test_versions_are_consecutive_from_one():

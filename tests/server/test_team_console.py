@@ -103,7 +103,7 @@ def test_room_controls_work_through_the_team_gateway_and_show_in_another_console
             (name, action)
             for _, name, action, _ in action_log.recent(connection, team_server.account)
         }
-    assert {("alice", "subscribe_rules"), ("alice", "recording_rules")} <= actions
+    assert {("alice", "mute"), ("alice", "record")} <= actions
 
 
 def test_twilio_refusals_keep_their_code_and_a_refused_token_is_typed(team_server):

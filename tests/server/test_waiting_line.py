@@ -5,9 +5,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 
+from server import waiting_line
 from tests.helpers import wait_until
 from tests.helpers.event_stream import EventStreamReader
+from tests.helpers.sandbox_faults import Faults
 
 HOLD_ALL = '[[route]]\nnumber = "*"\nhold = true\n'
 CALLER, NUMBER = "+15557654321", "+15005550006"
@@ -82,12 +85,118 @@ def test_a_claim_is_released_when_its_operator_is_gone_for_30_seconds(team_serve
     call_sid, stream, _ = held_caller
     bob = team_server.session("bob")
     assert bob.post(team_server.api(f"/waiting/{call_sid}/claim"), timeout=10).ok
-    with team_server.database.connection() as connection:
-        connection.execute("UPDATE waiting SET claimed_at = now() - interval '31 seconds'")
+    _away(team_server, "bob", claimed=31, seen=36)  # no stream, no request since
     released = stream.next_of("waiting.released", timeout=10)  # the housekeeping thread
     assert released.data["data"] == {"call_sid": call_sid, "operator": "bob", "reason": "timeout"}
     waiting = bob.get(team_server.api("/waiting"), timeout=10).json()["waiting"]
     assert [(w["call_sid"], w["claimed_by"]) for w in waiting] == [(call_sid, "")]
+
+
+def _away(team_server, name: str, claimed: float, seen: float) -> None:
+    """As if name claimed `claimed` seconds ago and was last heard from `seen` seconds ago."""
+    with team_server.database.connection() as connection:
+        connection.execute(
+            "UPDATE waiting SET claimed_at = now() - make_interval(secs => %s)", (claimed,)
+        )
+        connection.execute(
+            "UPDATE operators SET last_seen = now() - make_interval(secs => %s) WHERE name = %s",
+            (seen, name),
+        )
+
+
+def _sweep(team_server) -> list[str]:
+    """One round of the claim timeout, as the housekeeping thread runs it."""
+    with team_server.database.connection() as connection:
+        return waiting_line.release_stale(connection, team_server.account)
+
+
+def _holder(team_server, call_sid: str) -> str:
+    with team_server.database.connection() as connection:
+        caller = waiting_line.one(connection, team_server.account, call_sid)
+    assert caller is not None
+    return caller.claimed_by
+
+
+def _streams_of(team_server, name: str) -> int:
+    with team_server.database.connection() as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM presence p JOIN operators o ON o.id = p.operator_id "
+            "WHERE o.name = %s",
+            (name,),
+        ).fetchone()
+    return row[0]
+
+
+def _operator(team_server, token: str) -> requests.Session:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
+def test_a_connected_operator_keeps_a_claim_past_30_seconds(team_server, held_caller):
+    call_sid, _, _ = held_caller
+    token = team_server.token("bob")
+    bob_stream = EventStreamReader(team_server.api("/events"), token)
+    bob_stream.next_of("hello")
+    assert _operator(team_server, token).post(team_server.api(f"/waiting/{call_sid}/claim")).ok
+    _away(team_server, "bob", claimed=60, seen=60)  # a minute without a request: stream open
+    assert _sweep(team_server) == []
+    assert _holder(team_server, call_sid) == "bob"
+    bob_stream.close()
+
+
+def test_a_short_disconnect_and_reconnect_keeps_the_claim(team_server, held_caller):
+    call_sid, stream, _ = held_caller
+    token = team_server.token("bob")
+    bob_stream = EventStreamReader(team_server.api("/events"), token)
+    bob_stream.next_of("hello")
+    assert _operator(team_server, token).post(team_server.api(f"/waiting/{call_sid}/claim")).ok
+    _away(team_server, "bob", claimed=60, seen=60)
+    bob_stream.close()  # a network blip
+    assert stream.next_of("operator.offline").data["data"]["operator"] == "bob"
+    assert _streams_of(team_server, "bob") == 0
+    assert _sweep(team_server) == []  # connected until the stream closed, a moment ago
+    _away(team_server, "bob", claimed=80, seen=20)  # 20 s away
+    assert _sweep(team_server) == []
+    bob_stream = EventStreamReader(team_server.api("/events"), token)
+    bob_stream.next_of("hello")
+    _away(team_server, "bob", claimed=120, seen=60)  # back, and a minute on
+    assert _sweep(team_server) == []
+    assert _holder(team_server, call_sid) == "bob"
+    bob_stream.close()
+
+
+def test_a_disconnect_longer_than_30_seconds_releases_the_claim(team_server, held_caller):
+    call_sid, stream, _ = held_caller
+    token = team_server.token("bob")
+    bob_stream = EventStreamReader(team_server.api("/events"), token)
+    bob_stream.next_of("hello")
+    assert _operator(team_server, token).post(team_server.api(f"/waiting/{call_sid}/claim")).ok
+    bob_stream.close()
+    assert stream.next_of("operator.offline").data["data"]["operator"] == "bob"
+    _away(team_server, "bob", claimed=60, seen=25)
+    assert _sweep(team_server) == []  # 25 s: not yet
+    _away(team_server, "bob", claimed=60, seen=36)  # past 30 s (and the 5 s a request may lag)
+    released = stream.next_of("waiting.released", timeout=10)  # the housekeeping thread
+    assert released.data["data"] == {"call_sid": call_sid, "operator": "bob", "reason": "timeout"}
+    assert _holder(team_server, call_sid) == ""
+
+
+def test_an_api_only_operator_who_keeps_calling_keeps_the_claim(team_server, held_caller):
+    call_sid, _, _ = held_caller
+    bob = team_server.session("bob")  # never opens a stream
+    assert bob.post(team_server.api(f"/waiting/{call_sid}/claim"), timeout=10).ok
+    for claimed in (25, 50, 75, 100):  # a request every 25 s, for 100 s
+        _away(team_server, "bob", claimed=claimed, seen=25)
+        waiting = bob.get(team_server.api("/waiting"), timeout=10).json()["waiting"]
+        assert [(w["call_sid"], w["claimed_by"]) for w in waiting] == [(call_sid, "bob")]
+        with team_server.database.connection() as connection:
+            seen = connection.execute(
+                "SELECT now() - last_seen < interval '5 seconds' FROM operators WHERE name = 'bob'"
+            ).fetchone()[0]
+        assert seen  # the request counted as a sign of life
+    assert _sweep(team_server) == []
+    assert _holder(team_server, call_sid) == "bob"
 
 
 def test_a_release_gives_the_caller_back(team_server, held_caller):
@@ -112,3 +221,84 @@ def test_a_caller_who_hangs_up_leaves_the_line(team_server, held_caller, sandbox
     assert session.get(team_server.api("/waiting"), timeout=10).json()["waiting"] == []
     gone = session.post(team_server.api(f"/waiting/{call_sid}/claim"), timeout=10)
     assert gone.status_code == 404
+
+
+@pytest.fixture
+def slow_twilio(sandbox, sandbox_server):
+    """The sandbox's fault plan: a request to a chosen path waits or fails (cleared after)."""
+    plan = Faults(sandbox_server.url, (sandbox.account_sid, sandbox.auth_token))
+    yield plan
+    plan.clear()
+
+
+def _calls_path(sandbox, call_sid: str) -> str:
+    return f"/2010-04-01/Accounts/{sandbox.account_sid}/Calls/{call_sid}"
+
+
+def test_nobody_can_claim_or_place_a_caller_while_their_placement_is_under_way(
+    team_server, held_caller, sandbox, slow_twilio
+):
+    """The claim ran out while Twilio redirected bob's caller: the sweep may not free it for
+    carol, who would put the same caller in a second room."""
+    call_sid, stream, _ = held_caller
+    bob, carol = team_server.session("bob"), team_server.session("carol")
+    assert bob.post(team_server.api(f"/waiting/{call_sid}/claim"), timeout=10).ok
+    slow_twilio.set(DelaySeconds=3, DelayShare=1, PathPrefix=_calls_path(sandbox, call_sid))
+    with ThreadPoolExecutor(1) as pool:
+        placing = pool.submit(
+            bob.post, team_server.api(f"/waiting/{call_sid}/place"), json={"room": "Support"}
+        )
+        wait_until(lambda: _state(team_server, call_sid) == "placed", timeout=10)
+        _away(team_server, "bob", claimed=60, seen=60)
+        assert _sweep(team_server) == []
+        claim = carol.post(team_server.api(f"/waiting/{call_sid}/claim"), timeout=10)
+        place = carol.post(
+            team_server.api(f"/waiting/{call_sid}/place"), json={"room": "Sales"}, timeout=10
+        )
+        assert (claim.status_code, place.status_code) == (404, 409)
+        assert place.json()["error"]["holder"] == "bob"
+        assert placing.result(timeout=20).status_code == 200
+    placed = stream.next_of("waiting.placed").data["data"]
+    assert (placed["operator"], placed["room"]) == ("bob", "Support")
+    with team_server.database.connection() as connection:
+        places = connection.execute(
+            "SELECT count(*) FROM actions WHERE action = 'place' AND detail->>'call_sid' = %s",
+            (call_sid,),
+        ).fetchone()[0]
+    assert places == 1
+
+
+def test_a_placement_twilio_refuses_leaves_the_caller_waiting_and_claimed(
+    team_server, held_caller, sandbox, slow_twilio
+):
+    call_sid, _, _ = held_caller
+    bob = team_server.session("bob")
+    assert bob.post(team_server.api(f"/waiting/{call_sid}/claim"), timeout=10).ok
+    slow_twilio.set(ErrorShare=1, ErrorStatus=500, PathPrefix=_calls_path(sandbox, call_sid))
+    refused = bob.post(
+        team_server.api(f"/waiting/{call_sid}/place"), json={"room": "Support"}, timeout=30
+    )
+    assert refused.status_code == 502 and refused.json()["error"]["kind"] == "twilio"
+    waiting = bob.get(team_server.api("/waiting"), timeout=10).json()["waiting"]
+    assert [(w["call_sid"], w["claimed_by"], w["room"]) for w in waiting] == [(call_sid, "bob", "")]
+
+
+def test_operators_racing_to_place_one_caller_place_them_once(team_server, held_caller):
+    call_sid, _, _ = held_caller
+    sessions = [team_server.session(f"op{n}") for n in range(8)]
+
+    def place(session):
+        url = team_server.api(f"/waiting/{call_sid}/place")
+        return session.post(url, json={"room": "Support"}, timeout=30)
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(place, sessions))
+    assert sorted(a.status_code for a in answers)[0] == 200
+    assert [a.status_code for a in answers].count(200) == 1
+    assert {a.status_code for a in answers} <= {200, 404, 409}
+
+
+def _state(team_server, call_sid: str) -> str:
+    with team_server.database.connection() as connection:
+        caller = waiting_line.one(connection, team_server.account, call_sid)
+    return caller.state if caller else ""
