@@ -4,7 +4,8 @@ Ids come from one sequence, but a sequence hands out numbers at insert time, not
 two writers could commit 6 before 5, and a reader that saw 6 would never look back for 5. So
 each append first takes a transaction-scoped advisory lock for its account and holds it to the
 commit: within an account, ids become visible in order, and "everything after id N" is exact.
-An append is therefore the last statement of its transaction.
+An append is therefore the last statement of its transaction (a batch of status callbacks,
+which appends once per callback, is the exception: server/status_writes.py says what follows).
 """
 
 from __future__ import annotations

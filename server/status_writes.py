@@ -51,22 +51,18 @@ _ONE = "SELECT event_id, call_operator FROM switchboard_status_callback(%s{})".f
 # The batch travels as one JSON array of objects (one parameter: cheaper to send than an
 # array per column), read back in order by its ordinality.
 # Each callback appends an event, and an append holds the account's event lock to the commit
-# (server/event_log.py): so every row the batch writes is locked first, before its first
-# append, in SID order. Otherwise the batch would wait for a call's row while holding the
-# event lock, and a transaction holding that row and waiting to append (/move, a claim, a
-# placement) would deadlock with it. The locking CTE hands the account to every callback, so
-# no callback runs before it. (A call new to the database has no row to lock yet.)
+# (server/event_log.py), so a batch writes its later calls' rows while holding it. A
+# transaction holding one of those rows and waiting to append (/move, a claim, a placement)
+# then deadlocks with the batch; PostgreSQL finds it within deadlock_timeout (1 s) and aborts
+# the batch, whose callbacks are then written one by one, each locking its row before its
+# append. (Locking the batch's rows first, in one statement, was tried: while the planner
+# believes the table small, as for a new team until autovacuum analyzes it, a plan took
+# another index on the account and read every call for each SID: four times the database's
+# work per callback.)
 _MANY = (
-    "WITH batch AS MATERIALIZED (SELECT * FROM ROWS FROM (json_to_recordset(%(batch)s::json) "
-    "AS ({typed})) WITH ORDINALITY AS u({names}, n)), "
-    "locked AS MATERIALIZED (SELECT %(account)s::text AS account, "
-    "(SELECT count(*) FROM (SELECT FROM calls WHERE account = %(account)s AND sid IN "
-    '(SELECT "sid" FROM batch) ORDER BY sid FOR NO KEY UPDATE) c) '
-    "+ (SELECT count(*) FROM (SELECT FROM waiting WHERE account = %(account)s AND call_sid IN "
-    '(SELECT "sid" FROM batch) ORDER BY call_sid FOR NO KEY UPDATE) w) AS rows) '
-    "SELECT r.event_id, r.call_operator FROM locked l CROSS JOIN batch u "
-    "CROSS JOIN LATERAL switchboard_status_callback(l.account, {values}) AS r "
-    "WHERE l.rows >= 0 ORDER BY u.n"
+    "SELECT r.event_id, r.call_operator FROM ROWS FROM (json_to_recordset(%s::json) "
+    "AS ({typed})) WITH ORDINALITY AS u({names}, n) "
+    "CROSS JOIN LATERAL switchboard_status_callback(%s, {values}) AS r ORDER BY u.n"
 ).format(
     typed=", ".join(f'"{name}" {_KINDS.get(name, "text")}' for name in _Status._fields),
     names=", ".join(f'"{name}"' for name in _Status._fields),
@@ -112,7 +108,9 @@ def write_many(
     if len(given) > 1:
         batch = json.dumps([row.as_json() for row in given])
         try:
-            answers = connection.execute(_MANY, {"batch": batch, "account": account}).fetchall()
+            answers = connection.execute(_MANY, (batch, account)).fetchall()
+        except psycopg.errors.DeadlockDetected:
+            answers = None  # with a transaction holding one of its rows: each alone, below
         except CONNECTION_LOST:
             raise
         except psycopg.Error:

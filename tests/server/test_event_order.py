@@ -66,7 +66,8 @@ def test_an_append_waits_for_an_earlier_open_one_and_a_reader_sees_both_in_order
 
 def test_a_batch_of_callbacks_and_a_move_touching_the_same_call_both_commit(database):
     """A batch appends once per callback in one statement; /move locks its call, then appends.
-    The batch takes its calls' row locks before its first append, so the two never deadlock."""
+    The batch, holding the event lock and waiting for the moved call's row, deadlocks with the
+    move: PostgreSQL aborts the batch, which writes its callbacks one by one after the move."""
     url = database.url
     with psycopg.connect(url, autocommit=True) as setup:
         for sid in ("CA_moved", "CA_other"):
