@@ -79,7 +79,9 @@ def on_twilio_error(error: TwilioError) -> ResponseReturnValue:
 
 
 def on_database_error(error: DatabaseError) -> ResponseReturnValue:
-    log.warning("team API: %s", error)
+    """The database is away: a 503, and the gate closes, so the requests after this one (and
+    Twilio's callbacks) do not each wait for a connection until the probe sees it back."""
+    team().recorder.gate.trip(error)
     return error_response(503, "The team database is not reachable; try again.", "database")
 
 

@@ -94,3 +94,32 @@ def test_a_database_restart_loses_no_acknowledged_callback(team_server, sandbox,
     assert waiting == [("CAheld",)]
     # The server serves the team API again.
     assert session.get(team_server.api("/waiting"), timeout=10).status_code == 200
+
+
+@pytest.mark.slow
+def test_the_team_api_finding_the_database_away_closes_the_gate_for_everyone(
+    team_server, sandbox, postgres
+):
+    session = team_server.session("alice")
+    parts = team_server.app.extensions[PARTS_KEY]
+    assert session.get(team_server.api("/waiting"), timeout=10).status_code == 200
+    postgres.stop()
+    try:
+        # Only the team API asks: its first request waits for a connection, then says so.
+        first = session.get(team_server.api("/waiting"), timeout=30)
+        assert first.status_code == 503 and first.json()["error"]["kind"] == "database"
+        assert not parts.gate.ready
+        asked = _requests(team_server)
+        # The next request, and Twilio's next callback, do not ask the pool again.
+        again = session.get(team_server.api("/rooms"), timeout=30)
+        assert again.status_code == 503 and again.json()["error"]["kind"] == "database"
+        assert _signed_post(team_server, sandbox, "/voice/status", _status(7)).status_code == 204
+        assert _requests(team_server) == asked
+        assert (
+            json.loads(parts.recorder.spool.path.read_text().splitlines()[-1])["fields"]["CallSid"]
+            == f"CA{7:032x}"
+        )
+    finally:
+        postgres.start()
+    wait_until(lambda: parts.gate.ready, timeout=30, interval=0.1)
+    assert session.get(team_server.api("/waiting"), timeout=10).status_code == 200
