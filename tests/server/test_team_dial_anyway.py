@@ -87,6 +87,7 @@ def test_a_window_refused_by_the_server_asks_as_it_does_for_a_connected_identity
         # The window sees nobody connected as ann (she is still ringing); the server knows.
         console.controller.dial(DialRequest("+15551230002", FROM, ROOM, "ann"))
         box = _conflict(qtbot, console.window)
+        assert box.text().startswith(f"ann is already connected in {ROOM}, or being dialed")
         assert "53205" in box.text()
         _click(qtbot, box, choice)
         qtbot.waitUntil(lambda: len(_numbers_called(team_server)) == 2, timeout=15000)

@@ -311,12 +311,15 @@ class MainWindow(QMainWindow):
             self.dial_pad.set_identity(suggestion)
             self.controller.place(replace(request, identity=suggestion))
 
+        runtime = self.controller.runtime
+        # In a team, the server also counts calls still ringing into the room under it.
+        dialing = ", or being dialed into it" if runtime and runtime.mode == "team" else ""
         ask(
             self,
             "identity-conflict",
             "Identity already in the room",
-            f"{request.identity} is already connected in {request.room}. Dialing in a second "
-            f"{request.identity} would disconnect the first one (Twilio error 53205).",
+            f"{request.identity} is already connected in {request.room}{dialing}. Dialing in a "
+            f"second {request.identity} would disconnect the first one (Twilio error 53205).",
             [
                 (f"Use {suggestion}", ACCEPT, use_free),
                 (
