@@ -7,13 +7,24 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from server import waiting_line
+from server import action_log, waiting_line
 from tests.helpers import wait_until
 from tests.helpers.event_stream import EventStreamReader
 from tests.helpers.sandbox_faults import Faults
 
 HOLD_ALL = '[[route]]\nnumber = "*"\nhold = true\n'
 CALLER, NUMBER = "+15557654321", "+15005550006"
+
+
+def _audited(team_server, call_sid: str) -> list[tuple[str, str]]:
+    """The audit trail's (operator, action) about one caller, oldest first."""
+    with team_server.database.connection() as connection:
+        rows = action_log.recent(connection, team_server.account)
+    return [
+        (name, action)
+        for _, name, action, detail in reversed(rows)
+        if detail.get("call_sid") == call_sid
+    ]
 
 
 @pytest.fixture
@@ -79,6 +90,7 @@ def test_the_winner_puts_the_caller_in_a_room_and_history_says_who(team_server, 
     assert [(c["room"], c["operator"], c["direction"]) for c in history] == [
         ("Support", "bob", "inbound")
     ]
+    assert _audited(team_server, call_sid) == [("bob", "claim"), ("bob", "place")]
 
 
 def test_a_claim_is_released_when_its_operator_is_gone_for_30_seconds(team_server, held_caller):
@@ -208,6 +220,11 @@ def test_a_release_gives_the_caller_back(team_server, held_caller):
     )
     assert bob.post(team_server.api(f"/waiting/{call_sid}/release"), timeout=10).ok
     assert carol.post(team_server.api(f"/waiting/{call_sid}/claim"), timeout=10).ok
+    assert _audited(team_server, call_sid) == [
+        ("bob", "claim"),
+        ("bob", "release"),
+        ("carol", "claim"),
+    ]
 
 
 def test_a_caller_who_hangs_up_leaves_the_line(team_server, held_caller, sandbox):
