@@ -16,7 +16,11 @@ RESERVED = {"@": "%40", "/": "%2F", "?": "%3F", "#": "%23"}
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 # In free text: a URL's user:password@ (up to the last @ in the word), and key=value passwords.
-_URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^\s:@]*:)(\S*)@")
+# Bounded, and starting only where a scheme can start: text anyone can send (a logged request
+# URL) must not make the search take time growing with the square of its length.
+_URL_USERINFO = re.compile(
+    r"(?<![A-Za-z0-9+.\-])([A-Za-z][A-Za-z0-9+.\-]{0,31}://[^\s:@]{0,256}:)(\S{0,512}?)@(?!\S{0,512}@)"
+)
 _QUERY_PASSWORD = re.compile(r"(?i)([?&]password=)([^&#\s]*)")
 _KEYWORD_PASSWORD = re.compile(
     r"(?i)((?<![?&])\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'?|(?:[^\s\\]|\\.)+)"

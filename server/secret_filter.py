@@ -12,24 +12,42 @@ from typing import Any
 from server.database_url import HIDDEN, hide_passwords, secrets_of
 
 MIN_LENGTH = 4  # a shorter password is hidden only where a URL shows it, not in every word
-_known: set[str] = set()
+LONGEST = 16_384  # characters of a message or traceback kept (and searched): the rest is cut
+# Longest first; replaced whole (never changed in place), as log calls read it on any thread.
+_known: tuple[str, ...] = ()
 _installed = False
 
 
 def protect(*urls: str | None) -> None:
     """Remember the passwords these URLs, key=value strings or --option=URL arguments carry,
     to hide them anywhere."""
+    found: list[str] = []
     for url in urls:
         text = url or ""
         if text.startswith("--") and "=" in text:
             text = text.split("=", 1)[1]
-        _known.update(s for s in secrets_of(text) if len(s) >= MIN_LENGTH)
+        found += secrets_of(text)
+    protect_values(*found)
 
 
-def clean(text: object) -> str:
-    """text with every remembered password, and any URL or password=… password, hidden."""
+def protect_values(*secrets: str | None) -> None:
+    """Remember secrets given as themselves (the Twilio auth token, an API key's secret)."""
+    global _known
+    found = set(_known) | {s for s in secrets if s and len(s) >= MIN_LENGTH}
+    _known = tuple(sorted(found, key=len, reverse=True))  # a new tuple: readers never see it change
+
+
+def clean(text: object, keep_end: bool = False) -> str:
+    """text with every remembered password, and any URL or password=… password, hidden; past
+    LONGEST characters, its start is kept (its end, for a traceback)."""
     shown = str(text)
-    for secret in sorted(_known, key=len, reverse=True):
+    if len(shown) > LONGEST:
+        cut = len(shown) - LONGEST
+        if keep_end:
+            shown = f"({cut} characters not shown) …{shown[cut:]}"
+        else:
+            shown = f"{shown[:LONGEST]}… ({cut} more characters not shown)"
+    for secret in _known:
         shown = shown.replace(secret, HIDDEN)
     return hide_passwords(shown)
 
@@ -40,20 +58,18 @@ class SecretFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a bad format string: the handler reports it, from the raw record
-            return True
+        except Exception:  # a bad format string: logging would print the raw arguments
+            message = f"{record.msg!r} (arguments that do not fit it: {record.args!r})"
+            record.msg, record.args = message, ()
         cleaned = clean(message)
         if cleaned != message:
             record.msg, record.args = cleaned, ()
         if record.exc_info and not record.exc_text:
-            shown = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
-            cleaned = clean(shown)
-            if cleaned != shown:
-                record.exc_text = cleaned
+            record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
         if record.exc_text:
-            record.exc_text = clean(record.exc_text)
+            record.exc_text = clean(record.exc_text, keep_end=True)
         if record.stack_info:
-            record.stack_info = clean(record.stack_info)
+            record.stack_info = clean(record.stack_info, keep_end=True)
         return True
 
 
@@ -85,4 +101,4 @@ def _print_cleaned(kind, error, trace, thread: threading.Thread | None = None) -
         return
     where = f"Exception in thread {thread.name}:\n" if thread is not None else ""
     shown = "".join(traceback.format_exception(kind, error, trace))
-    print(clean(where + shown), end="", file=sys.stderr, flush=True)
+    print(clean(where + shown, keep_end=True), end="", file=sys.stderr, flush=True)

@@ -37,8 +37,13 @@ def signature_problem() -> str | None:
         return "no auth token is configured, so no signature can be checked"
     url = public_url_of_request()
     if not _signed(RequestValidator(token), url, request.form, signature):
-        return f"X-Twilio-Signature does not match {url} (wrong auth token or public URL?)"
+        return f"X-Twilio-Signature does not match {_shown(url)} (wrong auth token or public URL?)"
     return None
+
+
+def _shown(url: str, longest: int = 300) -> str:
+    """The URL for the log, cut short: anyone can send a URL of any length."""
+    return url if len(url) <= longest else f"{url[:longest]}… ({len(url) - longest} more)"
 
 
 def _signed(validator: RequestValidator, url: str, form: Mapping[str, str], signature: str) -> bool:

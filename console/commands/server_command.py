@@ -225,10 +225,13 @@ def _operator(args: argparse.Namespace, url: str) -> int:
 
 
 def _config(args: argparse.Namespace, url: str) -> dict[str, Any] | int:
+    from server import secret_filter
     from server.database import connect_once
     from server.migrations import check_schema
 
     credentials = _credentials()
+    if credentials is not None:  # kept out of every log line, as the database password is
+        secret_filter.protect_values(credentials.auth_token, credentials.api_secret)
     if credentials is None:
         return _fail(
             "no Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or an API key "

@@ -66,3 +66,39 @@ def test_uncaught_exceptions_print_no_password():
     assert "Exception in thread hub" in done.stderr
     assert "ValueError: in a thread: ***" in done.stderr
     assert "RuntimeError: at the top: postgresql://team:***@db.example.com/x" in done.stderr
+
+
+def test_a_record_whose_arguments_do_not_fit_its_format_still_hides_the_password(capsys):
+    _protected()
+    stream = io.StringIO()
+    logger = logging.getLogger("switchboard.test.badformat")
+    logger.propagate, handler = False, logging.StreamHandler(stream)
+    logger.addHandler(handler)
+    try:
+        logger.warning("two values %s %s expected", URL)  # one given: logging cannot format it
+    finally:
+        logger.removeHandler(handler)
+    shown = stream.getvalue() + capsys.readouterr().err
+    assert "HUNTER" not in shown
+    assert "two values %s %s expected" in shown and "postgresql://team:***@" in shown
+
+
+def test_a_huge_message_is_cut_and_a_huge_traceback_keeps_its_end():
+    _protected()
+    anyone_can_send = "a://a:" * 50_000 + URL  # as an unsigned request's URL in the log
+    shown = secret_filter.clean(anyone_can_send)
+    assert len(shown) < secret_filter.LONGEST + 100
+    assert shown.endswith("more characters not shown)")
+    trace = "Traceback …\n" + "x" * 100_000 + f"\nRuntimeError: cannot use {URL}"
+    kept = secret_filter.clean(trace, keep_end=True)
+    assert len(kept) < secret_filter.LONGEST + 100
+    assert kept.endswith("RuntimeError: cannot use postgresql://team:***@db.example.com/x")
+
+
+def test_a_secret_given_as_itself_is_hidden_wherever_it_appears(caplog):
+    _protected()
+    token = "f0e1d2c3b4a5968778695a4b3c2d1e0f"  # as a Twilio auth token
+    secret_filter.protect_values(token, None, "")
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("twilio.http_client").info("Authorization: Basic %s", token)
+    assert token not in caplog.text and "Authorization: Basic ***" in caplog.text

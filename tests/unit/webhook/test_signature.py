@@ -120,3 +120,14 @@ def test_a_rejection_tells_the_caller_nothing_about_the_configuration(client, ro
     assert "not signed by Twilio" in body
     assert PUBLIC not in body and "abc.ngrok.app" not in body
     assert PUBLIC in caplog.text  # the operator's log still says which URL was checked
+
+
+def test_a_huge_unsigned_url_is_logged_cut_short(client, caplog):
+    route = "/voice/status?junk=" + "a://a:" * 20_000
+    response = client.post(route, data=FORM, headers={"X-Twilio-Signature": "forged"})
+    assert response.status_code == 403
+    (line,) = [r.getMessage() for r in caplog.records if "does not match" in r.getMessage()]
+    assert len(line) < 600 and "more)" in line
+    assert line.startswith(
+        f"rejected POST /voice/status: X-Twilio-Signature does not match {PUBLIC}"
+    )
