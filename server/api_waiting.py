@@ -8,8 +8,10 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from console.core.calls.dial_input import InvalidInput, check_identity, check_room
+from console.core.gateways.gateway import TwilioError
 from server import activity, waiting_line
 from server.database import DatabaseError
+from server.operators import Operator
 from server.team_context import ApiError, body, operator, team, text_field, transaction
 from server.waiting_line import ClaimedByOther, WaitingError
 
@@ -65,19 +67,39 @@ def place(call_sid: str) -> ResponseReturnValue:
             caller = waiting_line.take(connection, parts.account, call_sid, who, room)
     except WaitingError as error:
         raise _refused(error) from None
+    joining = identity or caller.identity
     try:
-        call, joined_as = parts.twilio.put_in_room(call_sid, room, identity or caller.identity)
+        call, joined_as = parts.twilio.put_in_room(call_sid, room, joining)
+    except TwilioError as error:
+        if not error.maybe_sent:
+            _put_back(call_sid)
+            raise
+        # Twilio may have redirected them (a timeout, a 502): never put them back for a second
+        # placement; recorded as placed, and the operator is told to look in the room.
+        _record_placed(call_sid, who, room, joining)
+        raise TwilioError(
+            f"Twilio did not confirm putting the caller in {room} ({error.message}); they are "
+            f"most likely there: check the room before doing anything else.",
+            error.code,
+            error.status,
+        ) from None
     except BaseException:
         _put_back(call_sid)
         raise
+    _record_placed(call_sid, who, room, joined_as)
+    return jsonify(call_sid=call.sid, room=room, identity=joined_as)
+
+
+def _record_placed(call_sid: str, who: Operator, room: str, identity: str) -> None:
+    """The caller is (or most likely is) in the room: history and every console hear it."""
+    account = team().account
     try:
         with transaction() as connection:
-            waiting_line.placed(connection, parts.account, call_sid, who, room, joined_as)
+            waiting_line.placed(connection, account, call_sid, who, room, identity)
         with transaction() as connection:
-            activity.note(connection, parts.account, who.name)
+            activity.note(connection, account, who.name)
     except DatabaseError:  # the caller is in the room all the same: say so
         log.exception("caller %s was put in %s but that could not be recorded", call_sid, room)
-    return jsonify(call_sid=call.sid, room=room, identity=joined_as)
 
 
 def _put_back(call_sid: str) -> None:

@@ -319,3 +319,29 @@ def _state(team_server, call_sid: str) -> str:
     with team_server.database.connection() as connection:
         caller = waiting_line.one(connection, team_server.account, call_sid)
     return caller.state if caller else ""
+
+
+def test_a_placement_twilio_may_have_carried_out_is_never_undone_for_a_second_one(
+    team_server, held_caller, sandbox, slow_twilio
+):
+    call_sid, stream, _ = held_caller
+    bob, carol = team_server.session("bob"), team_server.session("carol")
+    assert bob.post(team_server.api(f"/waiting/{call_sid}/claim"), timeout=10).ok
+    # A 502 from Twilio: the redirect may have gone through.
+    slow_twilio.set(ErrorShare=1, ErrorStatus=502, PathPrefix=_calls_path(sandbox, call_sid))
+    unsure = bob.post(
+        team_server.api(f"/waiting/{call_sid}/place"), json={"room": "Support"}, timeout=30
+    )
+    assert unsure.status_code == 502, unsure.text
+    message = unsure.json()["error"]["message"]
+    assert message.startswith("Twilio did not confirm putting the caller in Support")
+    assert "check the room" in message
+    # Taken as placed: off the line for everyone, so nobody moves them a second time.
+    assert stream.next_of("waiting.placed").data["data"]["operator"] == "bob"
+    assert bob.get(team_server.api("/waiting"), timeout=10).json()["waiting"] == []
+    slow_twilio.clear()
+    again = carol.post(
+        team_server.api(f"/waiting/{call_sid}/place"), json={"room": "Other"}, timeout=30
+    )
+    assert again.status_code == 409, again.text
+    assert _audited(team_server, call_sid) == [("bob", "claim"), ("bob", "place")]

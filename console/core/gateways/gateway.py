@@ -42,6 +42,7 @@ class TwilioError(Exception):
     def __init__(self, message: str, code: int = 0, status: int = 0) -> None:
         super().__init__(message)
         self.message, self.code, self.status = message, code, status
+        self.maybe_sent = False  # a write Twilio may have carried out though it did not say so
 
     def __str__(self) -> str:
         return f"{self.message} (Twilio error {self.code})" if self.code else self.message
@@ -109,7 +110,9 @@ def _translated(method: Callable[..., T]) -> Callable[..., T]:
         try:
             return method(*args, **kwargs)
         except (TwilioException, RequestException) as error:
-            raise _translate(error) from None
+            translated = _translate(error)
+            translated.maybe_sent = _maybe_sent(error)
+            raise translated from None
 
     return wrapper
 
