@@ -23,6 +23,9 @@ POOL_TIMEOUT = 3.0  # seconds a request waits for a connection (then: 503, datab
 class DatabaseError(Exception):
     """The database could not be reached or refused a request; the message holds no password."""
 
+    busy = False  # no pooled connection came free in time: the database may be fine, or away
+    conflict = False  # a deadlock or serialization failure: the database is there; try again
+
 
 def check_url(url: str) -> None:
     """DatabaseError unless url is given and libpq would read it as written."""
@@ -87,7 +90,10 @@ class Database:
     def error(self, error: BaseException, what: str = "failed") -> DatabaseError:
         """A DatabaseError for error, naming the database without its password."""
         detail = scrub(str(error).strip() or type(error).__name__, self.url)
-        return DatabaseError(f"The database {self.safe_url} {what}: {detail}")
+        failure = DatabaseError(f"The database {self.safe_url} {what}: {detail}")
+        failure.busy = isinstance(error, PoolTimeout)
+        failure.conflict = (getattr(error, "sqlstate", None) or "").startswith("40")  # rollback
+        return failure
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:

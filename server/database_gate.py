@@ -34,6 +34,7 @@ class DatabaseGate:
         self._problem = NOT_CHECKED
         self._listeners: list[Callable[[], object]] = []
         self._wake = threading.Event()
+        self._suspect = threading.Event()  # a busy pool: is the database still there?
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -79,7 +80,18 @@ class DatabaseGate:
         return True
 
     def trip(self, error: BaseException | str) -> None:
-        """A request found the database unreachable: close until the probe sees it back."""
+        """A request found the database unreachable: close until the probe sees it back.
+
+        A deadlock is no sign of an outage: nothing changes. A pool with no connection free in
+        time may be busy rather than cut off: the probe connects at once to tell, and closes
+        the gate only if the database does not answer.
+        """
+        if getattr(error, "conflict", False):
+            return
+        if getattr(error, "busy", False):
+            self._suspect.set()
+            self._wake.set()
+            return
         if self._close(str(error)):
             log.warning("%s; events go to the spool until it answers again", error)
 
@@ -110,7 +122,9 @@ class DatabaseGate:
             if self.ready:
                 self._wake.wait()
                 self._wake.clear()
-                continue
+                if not (self._suspect.is_set() and self.ready):
+                    continue
+            self._suspect.clear()
             try:
                 self.check()
             except SchemaError as error:
