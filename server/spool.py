@@ -74,10 +74,15 @@ class Spool:
         with self._lock:
             if self._size + len(line) > self.max_bytes:
                 raise SpoolFull(f"the spool {self.path} is full ({self.max_bytes} bytes)")
-            self._file.seek(0, os.SEEK_END)
-            self._file.write(line)
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            descriptor = self._file.fileno()  # unbuffered: nothing of a failed line lingers
+            try:
+                left = memoryview(line)
+                while left:  # appended (the file is opened for appending)
+                    left = left[os.write(descriptor, left) :]
+                os.fsync(descriptor)
+            except OSError:  # a disk full mid-line: no half line may stay for the next to join
+                os.ftruncate(descriptor, self._size)
+                raise
             self._size += len(line)
 
     def drain(self, write: Callable[[Record], object]) -> int:

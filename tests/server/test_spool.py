@@ -123,3 +123,43 @@ def test_a_refused_record_is_set_aside_and_the_spool_emptied(tmp_path):
     letter = json.loads((tmp_path / DEAD_LETTERS).read_text())
     assert letter["record"] == {"n": 1} and letter["reason"] == "integer out of range"
     spool.close()
+
+
+_DISK_FULL = """
+import json, resource, signal, sys
+from server.spool import Spool
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead
+spool = Spool(sys.argv[1])
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+kept = []
+resource.setrlimit(resource.RLIMIT_FSIZE, (1000, hard))  # the disk fills mid-record
+try:
+    for number in range(100):
+        spool.append({"n": number, "pad": "x" * 90})
+        kept.append(number)
+except OSError:
+    pass
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))  # room again
+spool.append({"n": "after"})
+kept.append("after")
+written = []
+spool.drain(written.append)
+print(json.dumps({"kept": kept, "written": [r["n"] for r in written]}))
+"""
+
+
+def test_a_record_the_disk_had_no_room_for_leaves_no_half_line(tmp_path):
+    import subprocess
+    import sys
+
+    ran = subprocess.run(
+        [sys.executable, "-c", _DISK_FULL, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    result = json.loads(ran.stdout)
+    assert 0 < len(result["kept"]) < 100  # some were kept before the disk was full
+    assert result["written"] == result["kept"]  # every acknowledged one, and nothing else
+    assert not (tmp_path / DEAD_LETTERS).exists()  # no line spoiled by half of a failed one
