@@ -170,13 +170,20 @@ def drain_orphans(
 
     One process at a time does it (under orphans.lock); another finds it busy and returns 0.
     A failure is raised, and the file kept whole: its next replay writes again what was
-    written already, which the writes recognise and skip.
+    written already. Callbacks are recognised and skipped; an action's audit row and event,
+    kept while the database was away, are written again (a replay cut short is rare: the
+    database went away during it, or the process died). A spool that was still being
+    created (.spool-….new, unlocked: its process died starting) holds nothing and is removed.
     """
     directory = Path(directory)
     written = 0
     with _locked(directory / ORPHANS_LOCK, "ab") as busy:
         if busy is None:
             return 0
+        for starting in directory.glob(f".{PATTERN}.new"):
+            with _locked(starting) as handle:
+                if handle is not None:
+                    starting.unlink(missing_ok=True)
         for path in sorted(directory.glob(PATTERN)):
             if own is not None and path == own:
                 continue

@@ -163,3 +163,16 @@ def test_a_record_the_disk_had_no_room_for_leaves_no_half_line(tmp_path):
     assert 0 < len(result["kept"]) < 100  # some were kept before the disk was full
     assert result["written"] == result["kept"]  # every acknowledged one, and nothing else
     assert not (tmp_path / DEAD_LETTERS).exists()  # no line spoiled by half of a failed one
+
+
+def test_a_spool_whose_process_died_while_creating_it_is_removed(tmp_path):
+    live = Spool(tmp_path)  # a live process's spool, and one being created right now
+    creating = tmp_path / ".spool-1-abcd.jsonl.new"
+    held = open(creating, "a+b")  # noqa: SIM115
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    abandoned = tmp_path / ".spool-2-dcba.jsonl.new"  # its process died before naming it
+    abandoned.touch()
+    assert drain_orphans(tmp_path, lambda record: None, own=live.path) == 0
+    assert creating.exists() and not abandoned.exists() and live.path.exists()
+    held.close()
+    live.close()
