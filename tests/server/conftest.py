@@ -15,12 +15,14 @@ from flask import Flask
 from twilio.rest import Client
 
 from console.core.gateways.gateway import Gateway
+from console.core.gateways.team_gateway import TeamGateway
 from console.core.gateways.twilio_http import make_client
 from server import operators
 from server.app import close_app, create_app
 from server.database import Database
 from server.stream_slots import limit_for
 from tests.e2e import conftest as e2e
+from tests.helpers import wait_until
 from tests.helpers.postgres_fixtures import ACCOUNT  # noqa: F401 (imported from here too)
 from tests.helpers.postgres_fixtures import unavailable as _unavailable  # noqa: F401
 from webhook import WebhookServer
@@ -79,3 +81,18 @@ def team_server(database, sandbox, sandbox_server, tmp_path) -> Iterator[Running
     yield RunningTeamServer(server.local_url, app, database, sandbox.account_sid, client)
     server.stop()
     close_app(app)
+
+
+@pytest.fixture
+def ops_room(team_server):
+    """Room Ops with ann and ben dialed in through the team API; (room, alice's team gateway,
+    bob's)."""
+    alice = TeamGateway(team_server.url, team_server.token("alice"))
+    bob = TeamGateway(team_server.url, team_server.token("bob"))
+    room = alice.create_room("Ops")
+    for number, identity in (("+15551230001", "ann"), ("+15551230002", "ben")):
+        alice.dial(number, "+15005550006", "Ops", identity)  # from the sandbox's number
+    wait_until(lambda: len(alice.list_participants(room.sid)) == 2, timeout=10)
+    yield room, alice, bob
+    alice.close()
+    bob.close()

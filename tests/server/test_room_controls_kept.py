@@ -3,30 +3,13 @@ with its operator, and recordings kept in the database for consoles to read back
 
 from __future__ import annotations
 
-import pytest
-
 from console.core.calls.room_controls import EXCLUDE_ALL, INCLUDE_ALL, RoomControls
-from console.core.gateways.team_gateway import TeamGateway
 from server import action_log, event_log, room_recordings
 from tests.helpers import wait_until
 from tests.helpers.sandbox_faults import Faults
 
 FROM = "+15005550006"  # the sandbox account's number
 CONTROLS = {"mute", "unmute", "record", "stop_recording"}
-
-
-@pytest.fixture
-def ops_room(team_server):
-    """Room Ops with ann and ben dialed in; (room, alice's gateway, bob's gateway)."""
-    alice = TeamGateway(team_server.url, team_server.token("alice"))
-    bob = TeamGateway(team_server.url, team_server.token("bob"))
-    room = alice.create_room("Ops")
-    for number, identity in (("+15551230001", "ann"), ("+15551230002", "ben")):
-        alice.dial(number, FROM, "Ops", identity)
-    wait_until(lambda: len(alice.list_participants(room.sid)) == 2, timeout=10)
-    yield room, alice, bob
-    alice.close()
-    bob.close()
 
 
 def _actions(team_server) -> list[tuple[str, str, dict]]:

@@ -83,16 +83,13 @@ def test_the_team_gateway_lists_creates_and_dials_into_a_room(team_server):
         gateway.close()
 
 
-def test_room_controls_work_through_the_team_gateway_and_show_in_another_console(team_server):
+def test_room_controls_work_through_the_team_gateway_and_show_in_another_console(
+    team_server, ops_room
+):
     from console.core.calls.room_controls import RoomControls
     from server import action_log
 
-    alice = TeamGateway(team_server.url, team_server.token("alice"))
-    bob = TeamGateway(team_server.url, team_server.token("bob"))
-    room = alice.create_room("Ops")
-    for number, identity in (("+15551230001", "ann"), ("+15551230002", "ben")):
-        alice.dial(number, FROM, "Ops", identity)
-    wait_until(lambda: len(alice.list_participants(room.sid)) == 2, timeout=10)
+    room, alice, bob = ops_room
     people = RoomControls(alice).set_muted(room.sid, "ann")
     assert [p.identity for p in people if p.muted] == ["ann"]
     assert RoomControls(bob).read_back(room.sid) == {"ann"}  # as Twilio holds the rules

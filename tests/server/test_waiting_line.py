@@ -145,12 +145,24 @@ def _operator(team_server, token: str) -> requests.Session:
     return session
 
 
+def _connected(team_server, token: str) -> EventStreamReader:
+    """An open event stream for this token, past its hello."""
+    stream = EventStreamReader(team_server.api("/events"), token)
+    stream.next_of("hello")
+    return stream
+
+
+def _bob_connected_and_claiming(team_server, call_sid: str) -> tuple[str, EventStreamReader]:
+    """bob, with a stream open, claims the caller; (his token, his stream)."""
+    token = team_server.token("bob")
+    stream = _connected(team_server, token)
+    assert _operator(team_server, token).post(team_server.api(f"/waiting/{call_sid}/claim")).ok
+    return token, stream
+
+
 def test_a_connected_operator_keeps_a_claim_past_30_seconds(team_server, held_caller):
     call_sid, _, _ = held_caller
-    token = team_server.token("bob")
-    bob_stream = EventStreamReader(team_server.api("/events"), token)
-    bob_stream.next_of("hello")
-    assert _operator(team_server, token).post(team_server.api(f"/waiting/{call_sid}/claim")).ok
+    _token, bob_stream = _bob_connected_and_claiming(team_server, call_sid)
     _away(team_server, "bob", claimed=60, seen=60)  # a minute without a request: stream open
     assert _sweep(team_server) == []
     assert _holder(team_server, call_sid) == "bob"
@@ -159,10 +171,7 @@ def test_a_connected_operator_keeps_a_claim_past_30_seconds(team_server, held_ca
 
 def test_a_short_disconnect_and_reconnect_keeps_the_claim(team_server, held_caller):
     call_sid, stream, _ = held_caller
-    token = team_server.token("bob")
-    bob_stream = EventStreamReader(team_server.api("/events"), token)
-    bob_stream.next_of("hello")
-    assert _operator(team_server, token).post(team_server.api(f"/waiting/{call_sid}/claim")).ok
+    token, bob_stream = _bob_connected_and_claiming(team_server, call_sid)
     _away(team_server, "bob", claimed=60, seen=60)
     bob_stream.close()  # a network blip
     assert stream.next_of("operator.offline").data["data"]["operator"] == "bob"
@@ -170,8 +179,7 @@ def test_a_short_disconnect_and_reconnect_keeps_the_claim(team_server, held_call
     assert _sweep(team_server) == []  # connected until the stream closed, a moment ago
     _away(team_server, "bob", claimed=80, seen=20)  # 20 s away
     assert _sweep(team_server) == []
-    bob_stream = EventStreamReader(team_server.api("/events"), token)
-    bob_stream.next_of("hello")
+    bob_stream = _connected(team_server, token)
     _away(team_server, "bob", claimed=120, seen=60)  # back, and a minute on
     assert _sweep(team_server) == []
     assert _holder(team_server, call_sid) == "bob"
@@ -180,10 +188,7 @@ def test_a_short_disconnect_and_reconnect_keeps_the_claim(team_server, held_call
 
 def test_a_disconnect_longer_than_30_seconds_releases_the_claim(team_server, held_caller):
     call_sid, stream, _ = held_caller
-    token = team_server.token("bob")
-    bob_stream = EventStreamReader(team_server.api("/events"), token)
-    bob_stream.next_of("hello")
-    assert _operator(team_server, token).post(team_server.api(f"/waiting/{call_sid}/claim")).ok
+    _token, bob_stream = _bob_connected_and_claiming(team_server, call_sid)
     bob_stream.close()
     assert stream.next_of("operator.offline").data["data"]["operator"] == "bob"
     _away(team_server, "bob", claimed=60, seen=25)
