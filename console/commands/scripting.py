@@ -71,7 +71,7 @@ def reported(command: Callable[[argparse.Namespace], int]) -> Callable[..., int]
 
 def in_a_team() -> bool:
     """Whether commands go through a team server: SWITCHBOARD_SERVER/TOKEN, or Settings ▸ Team."""
-    from console.core.gateways.team_gateway import SERVER_VARIABLE, TOKEN_VARIABLE
+    from console.core.gateways.team_login import SERVER_VARIABLE, TOKEN_VARIABLE
     from console.core.preferences import Preferences
 
     if os.environ.get(SERVER_VARIABLE) or os.environ.get(TOKEN_VARIABLE):

@@ -20,7 +20,8 @@ from console.commands.scripting import (
 from console.core.calls.dial_input import check_identity, check_room
 
 if TYPE_CHECKING:  # the HTTP client loads when a command runs, not when the CLI starts
-    from console.core.gateways.team_gateway import TeamCaller, TeamGateway
+    from console.core.gateways.team_gateway import TeamGateway
+    from console.core.gateways.team_records import TeamCaller
 
 EXIT_HELD = 3  # `claim`: another operator already holds the caller
 NEEDS_TEAM = (
@@ -115,7 +116,7 @@ def run_waiting(args: argparse.Namespace) -> int:
 def run_claim(args: argparse.Namespace) -> int:
     """Claim a waiting caller and put them in a room: 0 when won, 3 when another operator holds
     them (who, on stderr)."""
-    from console.core.gateways.team_gateway import ClaimedByOther
+    from console.core.gateways.team_records import ClaimedByOther
 
     room, identity = check_room(args.room), check_identity(args.identity)
     gateway = _team()
@@ -148,7 +149,7 @@ def run_routes_show(args: argparse.Namespace) -> int:
 def run_routes_import(args: argparse.Namespace) -> int:
     """Replace the team's routes with a routes.toml file, checked here first as the webhook
     checks it; a change made meanwhile by another operator is told, never overwritten."""
-    from console.core.gateways.team_gateway import TeamRoutesChanged, TeamRoutesInvalid
+    from console.core.gateways.team_records import TeamRoutesChanged, TeamRoutesInvalid
     from webhook.routes import RoutesError
     from webhook.routes_file import read_routes
 

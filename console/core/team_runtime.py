@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from console.core.gateways.gateway import RETRY_DELAYS, TwilioError
+from console.core.gateways.team_errors import TeamAuthError
 from console.core.gateways.team_events import (
     CLOSED,
     CONNECTED,
@@ -16,7 +17,8 @@ from console.core.gateways.team_events import (
     TeamEvent,
     TeamEventStream,
 )
-from console.core.gateways.team_gateway import TeamAuthError, TeamGateway, TeamLogin
+from console.core.gateways.team_gateway import TeamGateway
+from console.core.gateways.team_login import TeamLogin
 from console.core.runtime import Runtime
 from console.core.team_session import TeamSession
 from webhook.events import Event

@@ -6,7 +6,7 @@ from typing import Any
 
 import requests
 
-from console.core.gateways.team_gateway import TeamUnreachable
+from console.core.gateways.team_errors import TeamUnreachable
 
 
 class TeamSession(requests.Session):

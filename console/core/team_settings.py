@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from console.core.gateways.team_gateway import SERVER_VARIABLE, TeamLogin, team_login
+from console.core.gateways.team_login import SERVER_VARIABLE, TeamLogin, team_login
 from console.core.preferences import Preferences
 from console.core.secrets_store import TEAM_TOKEN, SecretStore
 

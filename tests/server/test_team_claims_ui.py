@@ -16,7 +16,8 @@ from PySide6.QtCore import Qt
 from console.app import open_console
 from console.call_routing import CallRouting, place_or_name_taker
 from console.controller import ConsoleController
-from console.core.gateways.team_gateway import TeamGateway, TeamLogin
+from console.core.gateways.team_gateway import TeamGateway
+from console.core.gateways.team_login import TeamLogin
 from console.core.gateways.team_records import ClaimedByOther
 from console.core.number_text import display_number
 from console.core.runtime import Runtime

@@ -11,9 +11,9 @@ import pytest
 
 from console.commands import cli
 from console.core.gateways.team_events import CONNECTED, TeamEventStream
-from console.core.gateways.team_gateway import (
+from console.core.gateways.team_gateway import TeamGateway
+from console.core.gateways.team_records import (
     ClaimedByOther,
-    TeamGateway,
     TeamRoutes,
     TeamRoutesChanged,
     TeamRoutesInvalid,

@@ -13,8 +13,9 @@ import pytest
 
 from console.core.calls.room_controls import records_anything
 from console.core.gateways.gateway import TwilioError
+from console.core.gateways.team_errors import TeamAuthError
 from console.core.gateways.team_events import CONNECTED, REFUSED, TeamEvent, TeamEventStream
-from console.core.gateways.team_gateway import TeamAuthError, TeamGateway
+from console.core.gateways.team_gateway import TeamGateway
 from server import event_log, operators
 from server.app import close_app, create_app
 from tests.helpers import wait_until

@@ -10,10 +10,9 @@ claim is never repeated).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
@@ -23,14 +22,11 @@ import requests
 from console.core.calls.history import HistoryEntry, StatusRecord
 from console.core.calls.records import Call, Participant, PhoneNumber, Recording, Room
 from console.core.gateways.gateway import RETRY_DELAYS, TwilioError, _maybe_sent
+from console.core.gateways.team_errors import TeamUnreachable, error_of
 from console.core.gateways.team_records import (
-    ClaimedByOther,
-    IdentityInRoom,
     OperatorPresence,
     TeamCaller,
     TeamRoutes,
-    TeamRoutesChanged,
-    TeamRoutesInvalid,
     caller_from,
     record_from,
 )
@@ -42,48 +38,9 @@ TIMEOUT = 15.0  # seconds for one request (a dial waits for Twilio through the s
 EXPORT_TIMEOUT = 300.0  # seconds a CSV export may take before its first byte, or between two
 
 
-class TeamAuthError(TwilioError):
-    """The team server refused this operator's token (missing, wrong or revoked)."""
-
-
-class TeamUnreachable(TwilioError):
-    """The team server could not be reached, or its database is away."""
-
-
 def api_url(server: str, path: str) -> str:
     """The URL of a team API path on a server given as its base URL."""
     return f"{server.rstrip('/')}{API_PREFIX}{path}"
-
-
-def _error(answer: requests.Response) -> TwilioError:
-    """A team API error answer as a typed error with the message the server gave."""
-    try:
-        error = answer.json().get("error") or {}
-    except (ValueError, AttributeError):
-        error = {}
-    error = error if isinstance(error, dict) else {}
-    message = str(error.get("message") or f"The team server answered HTTP {answer.status_code}")
-    kind, status = error.get("kind", ""), answer.status_code
-    if status == 401 or kind == "auth":
-        return TeamAuthError(message, 0, status)
-    if kind == "claimed":
-        holder = str(error.get("holder") or "")
-        words = f"{holder} is already handling this caller." if holder else message
-        return ClaimedByOther(words, holder, status)
-    if kind == "identity_taken" and error.get("suggestion"):
-        return IdentityInRoom(message, str(error["suggestion"]), status)
-    if kind == "routes_changed":
-        current = TeamRoutes(int(error.get("version") or 0), str(error.get("toml") or ""))
-        return TeamRoutesChanged(message, current, status)
-    if kind == "routes":
-        line, key = int(error.get("line") or 0), str(error.get("key") or "")
-        return TeamRoutesInvalid(message, line, key, str(error.get("problem") or message), status)
-    if kind == "twilio":
-        code, twilio_status = int(error.get("code") or 0), int(error.get("twilio_status") or 0)
-        return TwilioError(message, code, twilio_status)
-    if kind == "database" or status >= 500:
-        return TeamUnreachable(message, 0, status)
-    return TwilioError(message, 0, status)
 
 
 def history_query(
@@ -156,7 +113,7 @@ class TeamGateway:
                 reason += "; it may have done it all the same: check before trying again"
             raise TeamUnreachable(reason) from None
         if answer.status_code >= 400:
-            raise _error(answer)
+            raise error_of(answer)
         return answer
 
     def _get(self, path: str) -> Any:
@@ -400,33 +357,3 @@ class TeamGateway:
     def close(self) -> None:
         """Close the HTTP connections."""
         self._session.close()
-
-
-SERVER_VARIABLE, TOKEN_VARIABLE = "SWITCHBOARD_SERVER", "SWITCHBOARD_TOKEN"
-
-
-@dataclasses.dataclass(frozen=True)
-class TeamLogin:
-    """Where the team server is and this operator's token (never shown in a repr)."""
-
-    server: str
-    token: str = dataclasses.field(repr=False)
-
-
-def team_login(environ: Mapping[str, str]) -> TeamLogin | None:
-    """The team from SWITCHBOARD_SERVER and SWITCHBOARD_TOKEN, or None when neither is set.
-
-    Raises ValueError, in words, when only one is set or the server is not an http(s) URL.
-    """
-    server = environ.get(SERVER_VARIABLE, "").strip()
-    token = environ.get(TOKEN_VARIABLE, "").strip()
-    if not server and not token:
-        return None
-    if not server or not token:
-        missing = SERVER_VARIABLE if not server else TOKEN_VARIABLE
-        both = f"{SERVER_VARIABLE} and {TOKEN_VARIABLE}"
-        raise ValueError(f"team mode needs both {both}: set {missing}")
-    parts = urlsplit(server)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{SERVER_VARIABLE} must be the server's http(s) URL, not {server!r}")
-    return TeamLogin(server.rstrip("/"), token)

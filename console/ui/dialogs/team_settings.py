@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core.gateways.team_gateway import SERVER_VARIABLE, TOKEN_VARIABLE
+from console.core.gateways.team_login import SERVER_VARIABLE, TOKEN_VARIABLE
 from console.core.preferences import Preferences
 from console.core.secrets_store import TEAM_TOKEN, SecretStore
 from console.core.team_settings import check_server_url
