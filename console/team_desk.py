@@ -198,6 +198,9 @@ class TeamDesk(QObject):
         elif kind == "operator.offline":
             if model.offline(who):
                 self.said.emit(f"{who} went offline")
+        elif kind == "operator.revoked":  # their stream closes too: said once, here
+            model.offline(who)
+            self.said.emit(f"{who}'s operator token was revoked: they are signed out")
         elif kind == "operator.activity":
             model.set_activity(who, activity_text(data.get("activity")))
 

@@ -29,7 +29,7 @@ from console.tasks import TaskRunner
 from console.team_desk import TeamDesk
 from console.ui.team_panel import TeamPanel
 from console.ui.waiting_panel import WaitingPanel
-from server import event_log
+from server import event_log, operators
 
 FROM = "+15005550006"  # the sandbox account's number
 CALLER = "+15557654321"
@@ -228,6 +228,24 @@ def test_the_team_panel_lists_who_is_online_and_what_each_is_doing(consoles, tea
     ada.stop()
     qtbot.waitUntil(lambda: model.names() == ["grace"], timeout=WAIT_MS)
     assert grace.team.empty_hint.isVisibleTo(grace.team)
+
+
+def test_a_revoked_operator_leaves_the_team_panel_and_the_log_says_why(
+    consoles, team_server, qtbot
+):
+    ada, _ = consoles
+    qtbot.waitUntil(lambda: ada.desk.presence_model.names() == ["ada", "grace"], timeout=WAIT_MS)
+    said: list[str] = []
+    heard: list[str] = []
+    ada.desk.said.connect(said.append)
+    ada.bridge.team_event_received.connect(lambda event: heard.append(event.kind))
+    with team_server.database.connection() as connection:
+        operators.revoke(connection, team_server.account, "grace")
+    qtbot.waitUntil(lambda: ada.desk.presence_model.names() == ["ada"], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "operator.offline" in heard, timeout=WAIT_MS)  # her stream closed
+    assert heard.index("operator.revoked") < heard.index("operator.offline")
+    assert said.count("grace's operator token was revoked: they are signed out") == 1
+    assert "grace went offline" not in said  # her stream closing is not told a second time
 
 
 def test_the_window_in_team_mode_has_view_team_and_gives_claims_back_at_quit(
