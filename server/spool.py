@@ -20,6 +20,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MAX_BYTES = 1 << 30  # 1 GiB: about 2 million callbacks, or ~5 h of a 100-callback/s desk
 PATTERN = "spool-*.jsonl"
+ABANDONED_SECONDS = 60.0  # a spool still unnamed this long after it was made: its process died
 DEAD_LETTERS = "dead-letters.jsonl"  # records the database refused, each with why
 ORPHANS_LOCK = "orphans.lock"  # held by the one process replaying dead processes' spools
 
@@ -163,6 +165,14 @@ def _locked(path: Path, mode: str = "rb") -> Iterator[Any]:
         yield handle if same else None
 
 
+def _age(path: Path) -> float:
+    """Seconds since path last changed (0 when it is gone)."""
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 def drain_orphans(
     directory: Path | str, write: Callable[[Record], object], own: Path | None = None
 ) -> int:
@@ -173,7 +183,8 @@ def drain_orphans(
     written already. Callbacks are recognised and skipped; an action's audit row and event,
     kept while the database was away, are written again (a replay cut short is rare: the
     database went away during it, or the process died). A spool that was still being
-    created (.spool-….new, unlocked: its process died starting) holds nothing and is removed.
+    created a minute later (.spool-….new, unlocked: its process died starting) holds nothing
+    and is removed.
     """
     directory = Path(directory)
     written = 0
@@ -181,6 +192,8 @@ def drain_orphans(
         if busy is None:
             return 0
         for starting in directory.glob(f".{PATTERN}.new"):
+            if _age(starting) < ABANDONED_SECONDS:
+                continue  # being made: its process locks and names it within a moment
             with _locked(starting) as handle:
                 if handle is not None:
                     starting.unlink(missing_ok=True)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
+import time
 
 import pytest
 
 from server.spool import (
+    ABANDONED_SECONDS,
     DEAD_LETTERS,
     ORPHANS_LOCK,
     Refused,
@@ -170,9 +173,14 @@ def test_a_spool_whose_process_died_while_creating_it_is_removed(tmp_path):
     creating = tmp_path / ".spool-1-abcd.jsonl.new"
     held = open(creating, "a+b")  # noqa: SIM115
     fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    just_made = tmp_path / ".spool-3-beef.jsonl.new"  # opened a moment ago, not locked yet
+    just_made.touch()
     abandoned = tmp_path / ".spool-2-dcba.jsonl.new"  # its process died before naming it
     abandoned.touch()
+    old = time.time() - 2 * ABANDONED_SECONDS
+    os.utime(abandoned, (old, old))
     assert drain_orphans(tmp_path, lambda record: None, own=live.path) == 0
-    assert creating.exists() and not abandoned.exists() and live.path.exists()
+    assert creating.exists() and just_made.exists() and live.path.exists()
+    assert not abandoned.exists()
     held.close()
     live.close()
